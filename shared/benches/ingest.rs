@@ -1,0 +1,2 @@
+//! Criterion benchmarks of the ingest pipeline (written next).
+fn main() {}

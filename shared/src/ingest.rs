@@ -1,0 +1,539 @@
+//! The ingest pipeline: raw input -> normalized reports and rejection records.
+//!
+//! [`prepare`] is pure: bytes, context and the time of receipt in; the objects to
+//! write (with their keys) out. [`store_prepared`] writes them put-if-absent, so
+//! redelivery is a no-op. [`ingest`] does both.
+//!
+//! Error semantics: a mail that can never become a report (no report part, bad
+//! gzip, bad JSON, over a cap…) is a *permanent* failure and becomes a rejection
+//! record under `rejected/` with a stable [`RejectReason`]; the caller reports
+//! success. A storage failure is *transient* and is returned as an error, so the
+//! caller can retry; because every write is put-if-absent under a stable key, a
+//! retry completes the work without duplicating it.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::Layout;
+use crate::mail::{self, MailFacts, ReportPart};
+use crate::payload::{self, Compression, PayloadError};
+use crate::report::{self, NormalizedReport, ReportError, ReportHints, Source, Verdicts, WarningCode};
+use crate::store::{ObjectStore, PutOutcome, StoreError};
+use crate::Limits;
+
+/// Schema name of rejection records.
+pub const REJECTED_SCHEMA: &str = "stsguard/rejected/v1";
+
+/// What the raw input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// An RFC 5322 message.
+    Mail,
+    /// A bare report file: `.json`, `.json.gz`, `.gz` or `.zip`.
+    Payload,
+}
+
+impl InputKind {
+    /// Guesses the kind from a file name: `.json`, `.gz` and `.zip` are payloads,
+    /// anything else (`.eml`, no extension) is mail.
+    pub fn from_file_name(name: &str) -> Self {
+        let n = name.to_ascii_lowercase();
+        if n.ends_with(".json") || n.ends_with(".gz") || n.ends_with(".zip") {
+            InputKind::Payload
+        } else {
+            InputKind::Mail
+        }
+    }
+}
+
+/// Where the input came from; copied into every record's `source`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InputContext {
+    /// `file`, `ses` or `s3`.
+    pub channel: String,
+    /// The file name or path.
+    pub input: Option<String>,
+    /// The SES message id.
+    pub ses_message_id: Option<String>,
+    /// The object key of the raw mail.
+    pub raw_key: Option<String>,
+    /// The SMTP envelope sender.
+    pub envelope_from: Option<String>,
+    /// Verdicts known from outside the mail (the SES event); they take
+    /// precedence over the mail's headers.
+    pub verdicts: Option<Verdicts>,
+}
+
+/// Stable reason codes of rejection records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RejectReason {
+    /// The input is not a mail message.
+    NotAMail,
+    /// The mail has no part that holds a report.
+    NoReportPart,
+    /// Corrupt or truncated gzip data.
+    BadGzip,
+    /// Corrupt, encrypted or unsupported zip data.
+    BadZip,
+    /// A size or count cap was exceeded.
+    TooLarge,
+    /// The payload is not JSON (or nests deeper than the cap).
+    BadJson,
+    /// The JSON is not a usable report.
+    BadReport,
+}
+
+impl RejectReason {
+    /// The stable code, as written in records and summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::NotAMail => "not-a-mail",
+            RejectReason::NoReportPart => "no-report-part",
+            RejectReason::BadGzip => "bad-gzip",
+            RejectReason::BadZip => "bad-zip",
+            RejectReason::TooLarge => "too-large",
+            RejectReason::BadJson => "bad-json",
+            RejectReason::BadReport => "bad-report",
+        }
+    }
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&PayloadError> for RejectReason {
+    fn from(e: &PayloadError) -> Self {
+        match e {
+            PayloadError::BadGzip(_) => RejectReason::BadGzip,
+            PayloadError::BadZip(_) => RejectReason::BadZip,
+            PayloadError::TooLarge { .. } => RejectReason::TooLarge,
+        }
+    }
+}
+
+impl From<&ReportError> for RejectReason {
+    fn from(e: &ReportError) -> Self {
+        match e {
+            ReportError::NotJson(_) => RejectReason::BadJson,
+            ReportError::TooComplex(report::ShapeError::TooDeep(_)) => RejectReason::BadJson,
+            ReportError::TooComplex(report::ShapeError::TooManyItems(_)) | ReportError::TooMany { .. } => {
+                RejectReason::TooLarge
+            }
+            ReportError::NotAnObject(_)
+            | ReportError::NoPolicies(_)
+            | ReportError::BadCount { .. }
+            | ReportError::BadDate { .. } => RejectReason::BadReport,
+        }
+    }
+}
+
+/// A rejection record (schema `stsguard/rejected/v1`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedRecord {
+    /// Always [`REJECTED_SCHEMA`].
+    pub schema: String,
+    /// Why the input (or its first failing part) could not be used.
+    pub reason: RejectReason,
+    /// A human explanation.
+    pub detail: String,
+    /// When the input was processed, RFC 3339 UTC.
+    pub received_at: String,
+    /// Where the raw input is and what it was.
+    pub input: RawInput,
+    /// Header facts, when the input was a mail.
+    pub mail: Option<MailSummary>,
+    /// Every report part that failed, with its own reason.
+    pub parts: Vec<PartProblem>,
+    /// Ids of reports from the same input that were stored.
+    pub stored_reports: Vec<String>,
+}
+
+/// The raw input of a rejection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawInput {
+    /// `file`, `ses` or `s3`.
+    pub channel: String,
+    /// The file name or path.
+    pub input: Option<String>,
+    /// The SES message id.
+    pub ses_message_id: Option<String>,
+    /// The object key of the raw mail.
+    pub raw_key: Option<String>,
+    /// SHA-256 of the raw input, lower-case hex.
+    pub sha256: String,
+    /// Size of the raw input in bytes.
+    pub bytes: u64,
+}
+
+/// Header facts of a rejected mail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailSummary {
+    /// `From`.
+    pub from: Option<String>,
+    /// `Message-ID`.
+    pub message_id: Option<String>,
+    /// `Subject`.
+    pub subject: Option<String>,
+    /// `TLS-Report-Domain`.
+    pub tls_report_domain: Option<String>,
+    /// `TLS-Report-Submitter`.
+    pub tls_report_submitter: Option<String>,
+}
+
+impl From<&MailFacts> for MailSummary {
+    fn from(f: &MailFacts) -> Self {
+        MailSummary {
+            from: f.from.clone(),
+            message_id: f.message_id.clone(),
+            subject: f.subject.clone(),
+            tls_report_domain: f.tls_report_domain.clone(),
+            tls_report_submitter: f.tls_report_submitter.clone(),
+        }
+    }
+}
+
+/// One report part that could not be used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartProblem {
+    /// The attachment or zip member name.
+    pub attachment_name: Option<String>,
+    /// The part's media type.
+    pub media_type: Option<String>,
+    /// Why.
+    pub reason: RejectReason,
+    /// A human explanation.
+    pub detail: String,
+}
+
+/// What one input becomes: reports and at most one rejection record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// Normalized reports with their keys.
+    pub reports: Vec<(String, NormalizedReport)>,
+    /// The rejection record with its key, when anything was unusable.
+    pub rejection: Option<(String, RejectedRecord)>,
+}
+
+/// Turns one raw input into normalized reports and, when anything in it was
+/// unusable, a rejection record. Pure: no clock, no I/O.
+pub fn prepare(
+    raw: &[u8],
+    kind: InputKind,
+    ctx: &InputContext,
+    limits: &Limits,
+    layout: &Layout,
+    received_at: DateTime<Utc>,
+) -> Prepared {
+    let mut reports = Vec::new();
+    let mut problems = Vec::new();
+    let mut mail_facts = None;
+    let mut top_problem: Option<(RejectReason, String)> = None;
+
+    if raw.len() > limits.max_mail_bytes {
+        top_problem = Some((
+            RejectReason::TooLarge,
+            format!(
+                "the input is {} bytes, over the cap of {}",
+                raw.len(),
+                limits.max_mail_bytes
+            ),
+        ));
+    } else {
+        match kind {
+            InputKind::Payload => {
+                let part = ReportPart {
+                    bytes: raw.to_vec(),
+                    name: ctx.input.as_deref().map(file_name),
+                    media_type: None,
+                    matched_by: mail::MatchedBy::FileName,
+                    facts: MailFacts::default(),
+                };
+                take_part(&part, ctx, None, limits, &mut reports, &mut problems);
+            }
+            InputKind::Mail => match mail::extract(raw, limits) {
+                Err(e) => {
+                    let reason = match e {
+                        mail::MailError::NotAMail => RejectReason::NotAMail,
+                        mail::MailError::TooManyParts { .. } => RejectReason::TooLarge,
+                    };
+                    top_problem = Some((reason, e.to_string()));
+                }
+                Ok(x) => {
+                    let verdicts = ctx.verdicts.clone().unwrap_or(x.verdicts);
+                    for part in &x.parts {
+                        take_part(part, ctx, Some(&verdicts), limits, &mut reports, &mut problems);
+                    }
+                    if x.parts.is_empty() {
+                        top_problem = Some((
+                            RejectReason::NoReportPart,
+                            "no part of the mail holds a report (by media type, file name or content)".into(),
+                        ));
+                    }
+                    mail_facts = Some(x.facts);
+                }
+            },
+        }
+    }
+
+    let keyed = reports
+        .into_iter()
+        .map(|r| (layout.report_key(&r.day, &r.domain, &r.id), r))
+        .collect::<Vec<_>>();
+    let top_problem = top_problem.or_else(|| problems.first().map(|p| (p.reason, p.detail.clone())));
+    let rejection = top_problem.map(|(reason, detail)| {
+        let sha = crate::sha256_hex(raw);
+        let day = received_at.format("%Y-%m-%d").to_string();
+        let record = RejectedRecord {
+            schema: REJECTED_SCHEMA.into(),
+            reason,
+            detail,
+            received_at: received_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            input: RawInput {
+                channel: ctx.channel.clone(),
+                input: ctx.input.clone(),
+                ses_message_id: ctx.ses_message_id.clone(),
+                raw_key: ctx.raw_key.clone(),
+                sha256: sha.clone(),
+                bytes: raw.len() as u64,
+            },
+            mail: mail_facts.as_ref().map(MailSummary::from),
+            parts: problems,
+            stored_reports: keyed.iter().map(|(_, r)| r.id.clone()).collect(),
+        };
+        (layout.rejected_key(&day, &sha), record)
+    });
+    Prepared {
+        reports: keyed,
+        rejection,
+    }
+}
+
+/// A rejection record for an input too large to read: only its hash and size
+/// are known (computed by streaming).
+pub fn oversize_rejection(
+    sha256: &str,
+    bytes: u64,
+    ctx: &InputContext,
+    limits: &Limits,
+    layout: &Layout,
+    received_at: DateTime<Utc>,
+) -> (String, RejectedRecord) {
+    let day = received_at.format("%Y-%m-%d").to_string();
+    let record = RejectedRecord {
+        schema: REJECTED_SCHEMA.into(),
+        reason: RejectReason::TooLarge,
+        detail: format!(
+            "the input is {bytes} bytes, over the cap of {}",
+            limits.max_mail_bytes
+        ),
+        received_at: received_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        input: RawInput {
+            channel: ctx.channel.clone(),
+            input: ctx.input.clone(),
+            ses_message_id: ctx.ses_message_id.clone(),
+            raw_key: ctx.raw_key.clone(),
+            sha256: sha256.to_owned(),
+            bytes,
+        },
+        mail: None,
+        parts: Vec::new(),
+        stored_reports: Vec::new(),
+    };
+    (layout.rejected_key(&day, sha256), record)
+}
+
+/// The last path component of a file name or path.
+fn file_name(path: &str) -> String {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).to_owned()
+}
+
+/// Decodes and normalizes one report part, appending reports or a problem.
+fn take_part(
+    part: &ReportPart,
+    ctx: &InputContext,
+    verdicts: Option<&Verdicts>,
+    limits: &Limits,
+    reports: &mut Vec<NormalizedReport>,
+    problems: &mut Vec<PartProblem>,
+) {
+    let problem = |reason: RejectReason, detail: String, name: Option<&str>| PartProblem {
+        attachment_name: name.map(str::to_owned).or_else(|| part.name.clone()),
+        media_type: part.media_type.clone(),
+        reason,
+        detail,
+    };
+    let decoded = match payload::decode(&part.bytes, limits) {
+        Ok(d) => d,
+        Err(e) => {
+            problems.push(problem(RejectReason::from(&e), e.to_string(), None));
+            return;
+        }
+    };
+    let payload_sha256 = crate::sha256_hex(&part.bytes);
+    for d in decoded {
+        let name = d.member.as_deref().or(part.name.as_deref());
+        let hints = ReportHints {
+            header_domain: part.facts.tls_report_domain.as_deref(),
+            header_submitter: part.facts.tls_report_submitter.as_deref(),
+            file_name: name,
+        };
+        let mut r = match report::parse_report(&d.json, limits, &hints) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(problem(RejectReason::from(&e), e.to_string(), name));
+                continue;
+            }
+        };
+        if reports.iter().any(|seen| seen.id == r.id) {
+            // The same report twice in one mail: stored once.
+            continue;
+        }
+        packing_warnings(&mut r, part, name, d.compression);
+        if let Some(v) = verdicts {
+            if v.dkim.as_deref() != Some("pass") && (ctx.channel != "file" || v.dkim.is_some()) {
+                let said = v.dkim.as_deref().unwrap_or("no verdict");
+                r.warn(
+                    WarningCode::Unauthenticated,
+                    format!("the mail has no passing DKIM signature ({said}); RFC 8460 §3 says receivers must ignore such reports"),
+                );
+            }
+        }
+        r.source = Source {
+            channel: ctx.channel.clone(),
+            input: ctx.input.clone(),
+            ses_message_id: ctx.ses_message_id.clone(),
+            raw_key: ctx.raw_key.clone(),
+            envelope_from: ctx.envelope_from.clone(),
+            from: part.facts.from.clone(),
+            message_id: part.facts.message_id.clone(),
+            subject: part.facts.subject.clone(),
+            tls_report_domain: part.facts.tls_report_domain.clone(),
+            tls_report_submitter: part.facts.tls_report_submitter.clone(),
+            verdicts: verdicts.cloned().unwrap_or_default(),
+            attachment_name: name.map(str::to_owned),
+            media_type: part.media_type.clone(),
+            compression: d.compression.as_str().to_owned(),
+            payload_sha256: payload_sha256.clone(),
+            payload_bytes: part.bytes.len() as u64,
+        };
+        reports.push(r);
+    }
+}
+
+/// Warns when the media type or file name says one packing and the bytes another.
+fn packing_warnings(r: &mut NormalizedReport, part: &ReportPart, name: Option<&str>, got: Compression) {
+    let outer = match got {
+        Compression::ZipGzip => Compression::Zip,
+        c => c,
+    };
+    let said_by_type = part.media_type.as_deref().and_then(|t| match t {
+        "application/tlsrpt+gzip" | "application/gzip" | "application/x-gzip" => Some(Compression::Gzip),
+        "application/tlsrpt+json" | "application/json" => Some(Compression::None),
+        "application/tlsrpt+zip" | "application/zip" | "application/x-zip-compressed" => {
+            Some(Compression::Zip)
+        }
+        _ => None,
+    });
+    if let Some(said) = said_by_type {
+        if said != outer {
+            r.warn(
+                WarningCode::MediaTypeMismatch,
+                format!(
+                    "the media type {} says {}, the content is {}",
+                    part.media_type.as_deref().unwrap_or(""),
+                    said.as_str(),
+                    outer.as_str()
+                ),
+            );
+        }
+    }
+    // Zip members carry their own names; judge the outer attachment name only.
+    let outer_name = if matches!(got, Compression::Zip | Compression::ZipGzip) {
+        part.name.as_deref()
+    } else {
+        name
+    };
+    if let Some(n) = outer_name.map(str::to_ascii_lowercase) {
+        let said = if n.ends_with(".gz") {
+            Some(Compression::Gzip)
+        } else if n.ends_with(".zip") {
+            Some(Compression::Zip)
+        } else if n.ends_with(".json") {
+            Some(Compression::None)
+        } else {
+            None
+        };
+        if let Some(said) = said.filter(|s| *s != outer) {
+            r.warn(
+                WarningCode::MediaTypeMismatch,
+                format!(
+                    "the file name {n:?} says {}, the content is {}",
+                    said.as_str(),
+                    outer.as_str()
+                ),
+            );
+        }
+    }
+}
+
+/// What storing one input did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Ids of reports written.
+    pub written: Vec<String>,
+    /// Ids of reports that were already stored.
+    pub duplicates: Vec<String>,
+    /// The rejection, when any: reason, key, and whether it was already stored.
+    pub rejected: Option<(RejectReason, String, bool)>,
+    /// Warnings carried by the reports written.
+    pub warnings: usize,
+}
+
+/// Serializes and writes a [`Prepared`] put-if-absent. Reports are written
+/// before the rejection record; a storage error stops at once and is returned
+/// (what was written stays, and a retry skips it as a duplicate).
+pub async fn store_prepared<S: ObjectStore>(store: &S, prepared: Prepared) -> Result<Outcome, StoreError> {
+    let mut out = Outcome::default();
+    for (key, r) in prepared.reports {
+        let body = to_json(&r);
+        match store.put_if_absent(&key, body).await? {
+            PutOutcome::Created => {
+                out.warnings += r.warnings.len();
+                out.written.push(r.id);
+            }
+            PutOutcome::AlreadyExists => out.duplicates.push(r.id),
+        }
+    }
+    if let Some((key, record)) = prepared.rejection {
+        let body = to_json(&record);
+        let dup = store.put_if_absent(&key, body).await? == PutOutcome::AlreadyExists;
+        out.rejected = Some((record.reason, key, dup));
+    }
+    Ok(out)
+}
+
+/// [`prepare`] then [`store_prepared`].
+pub async fn ingest<S: ObjectStore>(
+    store: &S,
+    raw: &[u8],
+    kind: InputKind,
+    ctx: &InputContext,
+    limits: &Limits,
+    layout: &Layout,
+    received_at: DateTime<Utc>,
+) -> Result<Outcome, StoreError> {
+    store_prepared(store, prepare(raw, kind, ctx, limits, layout, received_at)).await
+}
+
+/// Pretty JSON with a trailing newline. Serializing these plain data types
+/// cannot fail; should it ever, the error text is stored instead of a panic.
+pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()).into_bytes());
+    v.push(b'\n');
+    v
+}

@@ -1,0 +1,45 @@
+//! stsguard watches the TLS of a domain's inbound mail and guards its MTA-STS
+//! deployment.
+//!
+//! This crate is the pure core plus thin edges:
+//!
+//! * [`report`]: the RFC 8460 model, a tolerant parser and the normalized schema
+//!   `stsguard/report/v1`;
+//! * [`payload`]: gzip / zip / JSON payload decoding under size caps;
+//! * [`mail`]: finding report payloads in a raw message;
+//! * [`ingest`]: the pipeline from raw input to normalized reports and rejection
+//!   records, with their storage keys;
+//! * [`store`]: the [`store::ObjectStore`] trait and its local-directory and
+//!   in-memory implementations;
+//! * [`limits`]: every cap on outside input.
+//!
+//! Nothing in `report`, `payload`, `mail` or the pure half of `ingest` touches
+//! the clock, the network or the filesystem: time and storage come in as
+//! arguments and traits.
+
+pub mod ingest;
+pub mod keys;
+pub mod limits;
+pub mod mail;
+pub mod payload;
+pub mod report;
+pub mod store;
+
+pub use limits::Limits;
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// SHA-256 of `bytes` as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(bytes))
+}

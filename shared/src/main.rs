@@ -1,0 +1,40 @@
+//! The `stsguard` command-line tool: glue between arguments, files and the
+//! library. Errors are printed once, with their causes; exit codes are 0 (done),
+//! 1 (findings at or above the threshold, for commands that have findings) and
+//! 2 (the input or the invocation was unusable).
+
+mod ingest_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Watch the TLS of your inbound mail: ingest SMTP TLS reports (RFC 8460) into a
+/// store of normalized JSON, one object per report.
+#[derive(Debug, Parser)]
+#[command(name = "stsguard", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ingest report mail (.eml) and report files (.json, .json.gz, .zip) into a store.
+    #[command(long_about = ingest_cmd::LONG_ABOUT)]
+    Ingest(ingest_cmd::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(args) => ingest_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("stsguard: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

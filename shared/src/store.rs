@@ -1,0 +1,290 @@
+//! Object storage behind a small trait: local directory, memory, and (with the
+//! `aws` feature, later) S3.
+//!
+//! Keys are `/`-separated relative paths. Writes are put-if-absent, so a report
+//! delivered twice is stored once and a retried invocation never overwrites.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// What a put-if-absent did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The object was written.
+    Created,
+    /// An object already existed under the key; nothing was written.
+    AlreadyExists,
+}
+
+/// A storage failure. All are transient from the pipeline's point of view except
+/// [`StoreError::InvalidKey`], which is a bug in the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The key is not a safe relative path.
+    #[error("invalid object key {key:?}: {why}")]
+    InvalidKey {
+        /// The key.
+        key: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// An I/O error of the local store.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// The operation.
+        op: &'static str,
+        /// The file or directory.
+        path: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// An error of a remote store.
+    #[error("{op} {key}: {message}")]
+    Remote {
+        /// The operation.
+        op: &'static str,
+        /// The key or prefix.
+        key: String,
+        /// The cause, as the backend described it.
+        message: String,
+    },
+}
+
+/// Get, put-if-absent and list by prefix.
+pub trait ObjectStore: Send + Sync {
+    /// Reads an object; `None` when absent.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+    /// Writes an object unless one exists under the key.
+    fn put_if_absent(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send;
+    /// Lists the keys under a prefix, sorted.
+    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
+
+/// Checks that a key is a safe relative path: non-empty `/`-separated segments,
+/// none `.` or `..`, no backslash or NUL, no leading `/`.
+pub fn check_key(key: &str) -> Result<(), StoreError> {
+    let why = if key.is_empty() {
+        Some("empty")
+    } else if key.starts_with('/') {
+        Some("absolute")
+    } else if key.contains(['\\', '\0']) {
+        Some("contains a backslash or NUL")
+    } else if key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        Some("has an empty, `.` or `..` segment")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(StoreError::InvalidKey {
+            key: key.to_owned(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A directory tree: one file per object. Writes are atomic (temporary file,
+/// then a hard link that fails if the target exists). Its I/O is blocking; it is
+/// meant for the CLI and tests.
+#[derive(Debug)]
+pub struct DirStore {
+    root: PathBuf,
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl DirStore {
+    /// Opens (and creates if needed) a store rooted at `root`.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let root = root.into();
+        std::fs::create_dir_all(&root).map_err(|source| StoreError::Io {
+            op: "create store directory",
+            path: root.display().to_string(),
+            source,
+        })?;
+        Ok(DirStore { root })
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
+        check_key(key)?;
+        Ok(self.root.join(key))
+    }
+
+    fn put_sync(&self, key: &str, body: &[u8]) -> Result<PutOutcome, StoreError> {
+        let path = self.path(key)?;
+        let io = |op, p: &Path| {
+            let path = p.display().to_string();
+            move |source| StoreError::Io { op, path, source }
+        };
+        if path.exists() {
+            return Ok(PutOutcome::AlreadyExists);
+        }
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir).map_err(io("create directory", dir))?;
+        let tmp = dir.join(format!(
+            ".tmp-{}-{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let write = || -> io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(body)?;
+            f.sync_data()
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io("write", &tmp)(e));
+        }
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(PutOutcome::Created),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(PutOutcome::AlreadyExists),
+            Err(e) => Err(io("link", &path)(e)),
+        }
+    }
+
+    fn list_sync(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        // Start at the deepest directory the prefix names.
+        let dir_part = prefix.rsplit_once('/').map_or("", |(d, _)| d);
+        if !dir_part.is_empty() {
+            check_key(dir_part)?;
+        }
+        let start = self.root.join(dir_part);
+        let mut out = Vec::new();
+        let mut stack = vec![start];
+        while let Some(dir) = stack.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(source) => {
+                    return Err(StoreError::Io {
+                        op: "list",
+                        path: dir.display().to_string(),
+                        source,
+                    })
+                }
+            };
+            for entry in entries {
+                let entry = entry.map_err(|source| StoreError::Io {
+                    op: "list",
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+                let name = entry.file_name();
+                let Some(name) = name.to_str() else { continue };
+                if name.starts_with(".tmp-") {
+                    continue;
+                }
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(path);
+                } else if let Ok(rel) = path.strip_prefix(&self.root) {
+                    let key = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    if key.starts_with(prefix) {
+                        out.push(key);
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+impl ObjectStore for DirStore {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.path(key)?;
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io {
+                op: "read",
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    }
+
+    async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        self.put_sync(key, &body)
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.list_sync(prefix)
+    }
+}
+
+/// An in-memory store, for tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    objects: Mutex<BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
+        // A panic while holding the lock cannot leave the map half-updated.
+        self.objects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Number of objects.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl ObjectStore for MemoryStore {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        check_key(key)?;
+        Ok(self.lock().get(key).cloned())
+    }
+
+    async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        check_key(key)?;
+        let mut m = self.lock();
+        if m.contains_key(key) {
+            return Ok(PutOutcome::AlreadyExists);
+        }
+        m.insert(key.to_owned(), body);
+        Ok(PutOutcome::Created)
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .lock()
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+}
