@@ -445,8 +445,8 @@ fn packing_warnings(r: &mut NormalizedReport, part: &ReportPart, name: Option<&s
                 format!(
                     "the media type {} says {}, the content is {}",
                     part.media_type.as_deref().unwrap_or(""),
-                    said.as_str(),
-                    outer.as_str()
+                    said.describe(),
+                    outer.describe()
                 ),
             );
         }
@@ -472,8 +472,8 @@ fn packing_warnings(r: &mut NormalizedReport, part: &ReportPart, name: Option<&s
                 WarningCode::MediaTypeMismatch,
                 format!(
                     "the file name {n:?} says {}, the content is {}",
-                    said.as_str(),
-                    outer.as_str()
+                    said.describe(),
+                    outer.describe()
                 ),
             );
         }

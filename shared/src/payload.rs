@@ -28,6 +28,16 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// Words for messages: "uncompressed JSON", "gzip", "zip", "gzip inside zip".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Compression::None => "uncompressed JSON",
+            Compression::Gzip => "gzip",
+            Compression::Zip => "zip",
+            Compression::ZipGzip => "gzip inside zip",
+        }
+    }
+
     /// The name used in the normalized `source.compression`.
     pub fn as_str(self) -> &'static str {
         match self {
