@@ -1,1 +1,2 @@
-//! End-to-end tests live in `tests/`.
+//! End-to-end tests across the stsguard crates live in `tests/tests/`; this
+//! library is empty.

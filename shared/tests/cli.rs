@@ -1,0 +1,226 @@
+//! The `stsguard` binary end to end: arguments, exit codes, summaries and the
+//! files it leaves in the store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+fn stsguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stsguard"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Files under `root`, as sorted `/`-separated paths relative to it.
+fn files_under(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn help_teaches_the_layout_and_exit_codes() {
+    let out = stsguard(&["--help"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("ingest"), "{}", text(&out.stdout));
+    let out = stsguard(&["ingest", "--help"]);
+    let help = text(&out.stdout);
+    for needle in [
+        "reports/v1/day=YYYY-MM-DD/domain=DOMAIN/ID.json",
+        "rejected/",
+        "Exit status",
+        "--store",
+        "./stsguard-data",
+    ] {
+        assert!(help.contains(needle), "ingest --help lacks {needle:?}:\n{help}");
+    }
+}
+
+#[test]
+fn ingests_the_samples_then_counts_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store_s = store.to_str().unwrap();
+    let out = stsguard(&["ingest", "--store", store_s, samples().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(
+        // google-eden.eml's report is also the first of google-eden-two-days.eml.
+        summary.starts_with("5 inputs -> 4 reports written, 1 duplicate, 1 rejected (bad-gzip: 1)"),
+        "{summary}"
+    );
+    assert!(summary.contains(&format!("store: {store_s}")), "{summary}");
+
+    let files = files_under(&store);
+    let reports: Vec<_> = files.iter().filter(|f| f.starts_with("reports/v1/")).collect();
+    let rejected: Vec<_> = files.iter().filter(|f| f.starts_with("rejected/day=")).collect();
+    assert_eq!(
+        (reports.len(), rejected.len(), files.len()),
+        (4, 1, 5),
+        "{files:#?}"
+    );
+    assert!(files.contains(
+        &"reports/v1/day=2024-09-03/domain=cardinalhealth.ca/9efc58c48406ae720eaa18a4e300dd08.json"
+            .to_owned()
+    ));
+    for f in &reports {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(store.join(f)).unwrap()).unwrap();
+        assert_eq!(v["schema"], "stsguard/report/v1");
+        assert_eq!(v["source"]["channel"], "file");
+    }
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join(rejected[0])).unwrap()).unwrap();
+    assert_eq!(rec["reason"], "bad-gzip");
+    assert!(rec["input"]["input"]
+        .as_str()
+        .unwrap()
+        .ends_with("broken-truncated-gzip.eml"));
+
+    // Again: nothing new, everything recognised.
+    let out = stsguard(&[
+        "ingest",
+        "--store",
+        store_s,
+        "--format",
+        "json",
+        samples().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["inputs"], 5);
+    assert_eq!(v["reports_written"], 0);
+    assert_eq!(v["duplicates"], 5);
+    assert_eq!(v["warnings"], 0);
+    assert_eq!(v["rejected_already_stored"], 1);
+    assert_eq!(v["rejected"], serde_json::json!({}));
+    assert_eq!(files_under(&store).len(), 5);
+}
+
+#[test]
+fn bare_report_files_are_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/seed-google-eden.json"),
+    )
+    .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&json).unwrap();
+    let other = String::from_utf8(json.clone())
+        .unwrap()
+        .replace("2024-11-08T00:00:00Z_eden.one", "zipped");
+    let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zw.start_file("r.json", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zw.write_all(other.as_bytes()).unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    std::fs::write(
+        inputs.join("google.com!eden.one!1731024000!1731110399!001.json.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(inputs.join("r.zip"), zw.finish().unwrap().into_inner()).unwrap();
+    std::fs::write(inputs.join(".hidden.json"), b"not even json").unwrap();
+    let store = dir.path().join("s");
+    let out = stsguard(&[
+        "ingest",
+        "-q",
+        "--store",
+        store.to_str().unwrap(),
+        inputs.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("2 inputs -> 2 reports written, 0 duplicates, 0 rejected"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn oversize_file_is_quarantined_without_reading_it_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("huge.eml");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len((40 << 20) + 1).unwrap();
+    let store = dir.path().join("s");
+    let out = stsguard(&[
+        "ingest",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+        big.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rejected"]["too-large"], 1);
+    let files = files_under(&store);
+    assert_eq!(files.len(), 1);
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join(&files[0])).unwrap()).unwrap();
+    assert_eq!(rec["input"]["bytes"], (40u64 << 20) + 1);
+    assert!(files[0].ends_with(&format!("{}.json", rec["input"]["sha256"].as_str().unwrap())));
+}
+
+#[test]
+fn unusable_invocations_exit_2_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.eml");
+    let out = stsguard(&[
+        "ingest",
+        "--store",
+        dir.path().join("s").to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("cannot read") && err.contains("nope.eml"), "{err}");
+
+    // A store path that is a file.
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = stsguard(&[
+        "ingest",
+        "--store",
+        file.to_str().unwrap(),
+        samples().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("store"), "{}", text(&out.stderr));
+
+    let out = stsguard(&[
+        "ingest",
+        "--store",
+        "s3://bucket/prefix",
+        samples().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // No PATH at all: clap's usage error, also 2.
+    let out = stsguard(&["ingest"]);
+    assert_eq!(out.status.code(), Some(2));
+}
