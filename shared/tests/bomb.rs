@@ -2,7 +2,7 @@
 //! and with bounded memory. In its own test binary so that the process's peak
 //! RSS is this test's alone.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::io::Write;
 use std::time::Instant;

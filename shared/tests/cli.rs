@@ -1,7 +1,7 @@
 //! The `stsguard` binary end to end: arguments, exit codes, summaries and the
 //! files it leaves in the store.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

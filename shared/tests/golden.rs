@@ -3,7 +3,7 @@
 //! `tests/fixtures/golden/`. Set `STSGUARD_BLESS=1` to rewrite the golden files
 //! after an intended change, then review the diff.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Hostile and broken input: every rejection reason, caps, injection attempts,
 //! redelivery, partial mails and storage failures.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::io::Write;
 

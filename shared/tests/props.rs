@@ -1,7 +1,7 @@
 //! Property tests: arbitrary bytes into mail extraction, payload decoding and
 //! report parsing never panic, and every input ends as reports or a rejection.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use proptest::prelude::*;
 use stsguard::ingest::{prepare, InputContext, InputKind};

@@ -3,7 +3,7 @@
 //! stored formats as a contract that other crates (the digest, Athena tables)
 //! read.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::path::Path;
 
