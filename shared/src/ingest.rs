@@ -24,6 +24,21 @@ use crate::Limits;
 /// Schema name of rejection records.
 pub const REJECTED_SCHEMA: &str = "stsguard/rejected/v1";
 
+/// Everything that shapes how inputs are ingested.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IngestConfig {
+    /// Caps on sizes and counts.
+    pub limits: Limits,
+    /// Key prefixes.
+    pub layout: Layout,
+    /// When set, reports for other policy domains are rejected
+    /// (`unexpected-domain`). Lower case, no trailing dot.
+    pub allowed_domains: Option<Vec<String>>,
+    /// Reject reports whose mail has no passing DKIM verdict (`unauthenticated`;
+    /// RFC 8460 §3). When off, such reports are stored with a warning.
+    pub require_dkim: bool,
+}
+
 /// What the raw input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
@@ -82,6 +97,10 @@ pub enum RejectReason {
     BadJson,
     /// The JSON is not a usable report.
     BadReport,
+    /// The report's policy domain is not among the configured domains.
+    UnexpectedDomain,
+    /// DKIM is required and the mail has no passing DKIM verdict.
+    Unauthenticated,
 }
 
 impl RejectReason {
@@ -95,6 +114,8 @@ impl RejectReason {
             RejectReason::TooLarge => "too-large",
             RejectReason::BadJson => "bad-json",
             RejectReason::BadReport => "bad-report",
+            RejectReason::UnexpectedDomain => "unexpected-domain",
+            RejectReason::Unauthenticated => "unauthenticated",
         }
     }
 }
@@ -224,10 +245,10 @@ pub fn prepare(
     raw: &[u8],
     kind: InputKind,
     ctx: &InputContext,
-    limits: &Limits,
-    layout: &Layout,
+    config: &IngestConfig,
     received_at: DateTime<Utc>,
 ) -> Prepared {
+    let (limits, layout) = (&config.limits, &config.layout);
     let mut reports = Vec::new();
     let mut problems = Vec::new();
     let mut mail_facts = None;
@@ -252,7 +273,7 @@ pub fn prepare(
                     matched_by: mail::MatchedBy::FileName,
                     facts: MailFacts::default(),
                 };
-                take_part(&part, ctx, None, limits, &mut reports, &mut problems);
+                take_part(&part, ctx, None, config, &mut reports, &mut problems);
             }
             InputKind::Mail => match mail::extract(raw, limits) {
                 Err(e) => {
@@ -263,9 +284,16 @@ pub fn prepare(
                     top_problem = Some((reason, e.to_string()));
                 }
                 Ok(x) => {
-                    let verdicts = ctx.verdicts.clone().unwrap_or(x.verdicts);
+                    // The event's verdicts win; the mail's headers may add the DKIM domain.
+                    let verdicts = match &ctx.verdicts {
+                        Some(v) => Verdicts {
+                            dkim_domain: v.dkim_domain.clone().or(x.verdicts.dkim_domain.clone()),
+                            ..v.clone()
+                        },
+                        None => x.verdicts.clone(),
+                    };
                     for part in &x.parts {
-                        take_part(part, ctx, Some(&verdicts), limits, &mut reports, &mut problems);
+                        take_part(part, ctx, Some(&verdicts), config, &mut reports, &mut problems);
                     }
                     if x.parts.is_empty() {
                         top_problem = Some((
@@ -318,10 +346,10 @@ pub fn oversize_rejection(
     sha256: &str,
     bytes: u64,
     ctx: &InputContext,
-    limits: &Limits,
-    layout: &Layout,
+    config: &IngestConfig,
     received_at: DateTime<Utc>,
 ) -> (String, RejectedRecord) {
+    let (limits, layout) = (&config.limits, &config.layout);
     let day = received_at.format("%Y-%m-%d").to_string();
     let record = RejectedRecord {
         schema: REJECTED_SCHEMA.into(),
@@ -356,10 +384,11 @@ fn take_part(
     part: &ReportPart,
     ctx: &InputContext,
     verdicts: Option<&Verdicts>,
-    limits: &Limits,
+    config: &IngestConfig,
     reports: &mut Vec<NormalizedReport>,
     problems: &mut Vec<PartProblem>,
 ) {
+    let limits = &config.limits;
     let problem = |reason: RejectReason, detail: String, name: Option<&str>| PartProblem {
         attachment_name: name.map(str::to_owned).or_else(|| part.name.clone()),
         media_type: part.media_type.clone(),
@@ -392,16 +421,40 @@ fn take_part(
             // The same report twice in one mail: stored once.
             continue;
         }
-        packing_warnings(&mut r, part, name, d.compression);
-        if let Some(v) = verdicts {
-            if v.dkim.as_deref() != Some("pass") && (ctx.channel != "file" || v.dkim.is_some()) {
-                let said = v.dkim.as_deref().unwrap_or("no verdict");
+        if let Some(allowed) = &config.allowed_domains {
+            if !allowed.contains(&r.domain) {
+                problems.push(problem(
+                    RejectReason::UnexpectedDomain,
+                    format!(
+                        "the report is for {:?}, which is not among the configured domains ({})",
+                        r.domain,
+                        allowed.join(", ")
+                    ),
+                    name,
+                ));
+                continue;
+            }
+        }
+        let dkim = verdicts.and_then(|v| v.dkim.as_deref());
+        if dkim != Some("pass") {
+            let said = dkim.unwrap_or("no verdict");
+            if config.require_dkim {
+                problems.push(problem(
+                    RejectReason::Unauthenticated,
+                    format!("DKIM is required and the mail has no passing DKIM signature ({said})"),
+                    name,
+                ));
+                continue;
+            }
+            // Mail read from a file without SES headers has no verdict to judge.
+            if ctx.channel != "file" || dkim.is_some() {
                 r.warn(
                     WarningCode::Unauthenticated,
                     format!("the mail has no passing DKIM signature ({said}); RFC 8460 §3 says receivers must ignore such reports"),
                 );
             }
         }
+        packing_warnings(&mut r, part, name, d.compression);
         r.source = Source {
             channel: ctx.channel.clone(),
             input: ctx.input.clone(),
@@ -522,11 +575,10 @@ pub async fn ingest<S: ObjectStore>(
     raw: &[u8],
     kind: InputKind,
     ctx: &InputContext,
-    limits: &Limits,
-    layout: &Layout,
+    config: &IngestConfig,
     received_at: DateTime<Utc>,
 ) -> Result<Outcome, StoreError> {
-    store_prepared(store, prepare(raw, kind, ctx, limits, layout, received_at)).await
+    store_prepared(store, prepare(raw, kind, ctx, config, received_at)).await
 }
 
 /// Pretty JSON with a trailing newline. Serializing these plain data types

@@ -10,10 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use stsguard::ingest::{self, InputContext, InputKind};
-use stsguard::keys::Layout;
+use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
 use stsguard::store::DirStore;
-use stsguard::Limits;
 
 pub(crate) const LONG_ABOUT: &str = "\
 Ingest SMTP TLS reports (RFC 8460) into a store.
@@ -83,8 +81,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         collect(p, &mut files).with_context(|| format!("cannot read {}", p.display()))?;
     }
     let store = DirStore::open(&args.store).context("the store is unusable")?;
-    let limits = Limits::default();
-    let layout = Layout::default();
+    let config = IngestConfig::default();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .context("cannot start the async runtime")?;
@@ -114,13 +111,13 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         };
         let kind = InputKind::from_file_name(&name);
         let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
-        let outcome = match read_capped(path, limits.max_mail_bytes) {
+        let outcome = match read_capped(path, config.limits.max_mail_bytes) {
             Ok(Input::Bytes(raw)) => {
-                let prepared = ingest::prepare(&raw, kind, &ctx, &limits, &layout, now);
+                let prepared = ingest::prepare(&raw, kind, &ctx, &config, now);
                 rt.block_on(ingest::store_prepared(&store, prepared))
             }
             Ok(Input::TooLarge { sha256, bytes }) => {
-                let (key, record) = ingest::oversize_rejection(&sha256, bytes, &ctx, &limits, &layout, now);
+                let (key, record) = ingest::oversize_rejection(&sha256, bytes, &ctx, &config, now);
                 let prepared = ingest::Prepared {
                     reports: Vec::new(),
                     rejection: Some((key, record)),

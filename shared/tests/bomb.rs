@@ -7,9 +7,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use stsguard::ingest::{prepare, InputContext, InputKind, RejectReason};
-use stsguard::keys::Layout;
-use stsguard::Limits;
+use stsguard::ingest::{prepare, IngestConfig, InputContext, InputKind, RejectReason};
 
 /// Peak resident set size of this process in KiB (Linux), if known.
 fn peak_rss_kib() -> Option<u64> {
@@ -38,8 +36,7 @@ fn one_gib_gzip_bomb_is_rejected_quickly_with_bounded_memory() {
         &bomb,
         InputKind::Payload,
         &InputContext::default(),
-        &Limits::default(),
-        &Layout::default(),
+        &IngestConfig::default(),
         chrono::DateTime::from_timestamp(0, 0).unwrap(),
     );
     let elapsed = t.elapsed();

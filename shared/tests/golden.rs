@@ -7,9 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use stsguard::ingest::{prepare, InputContext, InputKind};
-use stsguard::keys::Layout;
-use stsguard::Limits;
+use stsguard::ingest::{prepare, IngestConfig, InputContext, InputKind};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -31,8 +29,7 @@ fn run(dir: &str, name: &str) -> serde_json::Value {
         &raw,
         InputKind::from_file_name(name),
         &ctx,
-        &Limits::default(),
-        &Layout::default(),
+        &IngestConfig::default(),
         received_at(),
     );
     serde_json::json!({
@@ -111,8 +108,7 @@ fn bundled_samples_ingest_as_documented() {
             &raw,
             InputKind::Mail,
             &InputContext::default(),
-            &Limits::default(),
-            &Layout::default(),
+            &IngestConfig::default(),
             received_at(),
         );
         reports += p.reports.len();

@@ -5,8 +5,7 @@
 
 use std::io::Write;
 
-use stsguard::ingest::{self, prepare, InputContext, InputKind, Prepared, RejectReason};
-use stsguard::keys::Layout;
+use stsguard::ingest::{self, prepare, IngestConfig, InputContext, InputKind, Prepared, RejectReason};
 use stsguard::report::{parse_report, ReportHints, WarningCode};
 use stsguard::store::{DirStore, MemoryStore, ObjectStore, PutOutcome, StoreError};
 use stsguard::Limits;
@@ -70,7 +69,11 @@ fn run_with(raw: &[u8], kind: InputKind, limits: &Limits) -> Prepared {
         input: Some("test.eml".into()),
         ..InputContext::default()
     };
-    prepare(raw, kind, &ctx, limits, &Layout::default(), now())
+    let config = IngestConfig {
+        limits: limits.clone(),
+        ..IngestConfig::default()
+    };
+    prepare(raw, kind, &ctx, &config, now())
 }
 
 fn run(raw: &[u8], kind: InputKind) -> Prepared {
@@ -579,14 +582,7 @@ fn unauthenticated_ses_mail_is_flagged_not_dropped() {
         raw_key: Some("incoming/abc".into()),
         ..InputContext::default()
     };
-    let p = prepare(
-        &m,
-        InputKind::Mail,
-        &ctx,
-        &Limits::default(),
-        &Layout::default(),
-        now(),
-    );
+    let p = prepare(&m, InputKind::Mail, &ctx, &IngestConfig::default(), now());
     let r = &p.reports[0].1;
     assert_eq!(r.source.verdicts.dkim.as_deref(), Some("fail"));
     assert_eq!(r.source.raw_key.as_deref(), Some("incoming/abc"));
@@ -633,8 +629,7 @@ fn a_storage_failure_is_an_error_not_a_rejection() {
             &m,
             InputKind::Mail,
             &InputContext::default(),
-            &Limits::default(),
-            &Layout::default(),
+            &IngestConfig::default(),
             now(),
         ))
         .unwrap_err();

@@ -4,8 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use proptest::prelude::*;
-use stsguard::ingest::{prepare, InputContext, InputKind};
-use stsguard::keys::Layout;
+use stsguard::ingest::{prepare, IngestConfig, InputContext, InputKind};
 use stsguard::report::{parse_report, ReportHints};
 use stsguard::{mail, payload, Limits};
 
@@ -36,8 +35,7 @@ fn check_total(raw: &[u8], kind: InputKind) {
         raw,
         kind,
         &InputContext::default(),
-        &Limits::default(),
-        &Layout::default(),
+        &IngestConfig::default(),
         now(),
     );
     // Nothing is lost: an input gives at least one report or a rejection record.

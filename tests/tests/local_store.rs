@@ -7,11 +7,12 @@
 
 use std::path::Path;
 
-use stsguard::ingest::{self, InputContext, InputKind, RejectReason, RejectedRecord, REJECTED_SCHEMA};
+use stsguard::ingest::{
+    self, IngestConfig, InputContext, InputKind, RejectReason, RejectedRecord, REJECTED_SCHEMA,
+};
 use stsguard::keys::Layout;
 use stsguard::report::{NormalizedReport, REPORT_SCHEMA};
 use stsguard::store::{DirStore, ObjectStore};
-use stsguard::Limits;
 
 #[tokio::test(flavor = "current_thread")]
 async fn samples_round_trip_through_a_directory_store() {
@@ -35,17 +36,9 @@ async fn samples_round_trip_through_a_directory_store() {
             input: Some(path.file_name().unwrap().to_string_lossy().into_owned()),
             ..InputContext::default()
         };
-        let out = ingest::ingest(
-            &store,
-            &raw,
-            InputKind::Mail,
-            &ctx,
-            &Limits::default(),
-            &layout,
-            now,
-        )
-        .await
-        .unwrap();
+        let out = ingest::ingest(&store, &raw, InputKind::Mail, &ctx, &IngestConfig::default(), now)
+            .await
+            .unwrap();
         written += out.written.len();
     }
     assert_eq!(written, 4);

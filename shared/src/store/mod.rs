@@ -1,11 +1,14 @@
 //! Object storage behind a small trait: local directory, memory, and (with the
-//! `aws` feature, later) S3.
+//! `aws` feature) S3.
 //!
 //! Keys are `/`-separated relative paths. Writes are put-if-absent, so a report
 //! delivered twice is stored once and a retried invocation never overwrites.
 
 // An edge module: it touches the filesystem by design.
 #![allow(clippy::disallowed_methods)]
+
+#[cfg(feature = "aws")]
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -1,0 +1,519 @@
+//! The ingest Lambda: SES inbound report mail -> normalized reports in S3.
+//!
+//! Two triggers, both supported:
+//!
+//! 1. the SES receipt rule's **Lambda action**: the event carries the message id,
+//!    headers and verdicts but no body; the raw mail is read from the bucket and
+//!    prefix the rule's S3 action wrote (key = prefix + `mail.messageId`);
+//! 2. an S3 **`ObjectCreated`** event on the incoming prefix: bucket and
+//!    URL-encoded key come from the event (several records per event). Copying a
+//!    raw mail into the prefix replays it.
+//!
+//! [`work_items`] turns an event into work (pure); [`Handler::handle`] fetches each
+//! raw mail (capped), runs the library's pipeline and writes put-if-absent. A mail
+//! that can never become a report is recorded under `rejected/` and counts as
+//! done; a storage failure is returned as an error so that Lambda's asynchronous
+//! retries and the on-failure destination take over.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use stsguard::ingest::{self, IngestConfig, InputContext, InputKind, Outcome, Prepared};
+use stsguard::report::Verdicts;
+use stsguard::store::s3::{Fetched, S3Store};
+use stsguard::store::StoreError;
+
+/// Configuration, read once at cold start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The bucket SES writes raw mail to and reports are written to.
+    pub bucket: String,
+    /// Where SES's S3 action writes raw mail (`incoming/`).
+    pub incoming_prefix: String,
+    /// Prefix under which `reports/` and `rejected/` go (usually empty).
+    pub store_prefix: String,
+    /// Caps, layout, allowlist and the DKIM policy.
+    pub ingest: IngestConfig,
+    /// Path-style S3 addressing (S3-compatible endpoints).
+    pub path_style: bool,
+}
+
+/// A missing or malformed configuration variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("environment variable {0} must be set")]
+    Missing(&'static str),
+    /// A variable has a value that cannot be used.
+    #[error("environment variable {name}={value:?}: {why}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+}
+
+fn prefix_value(v: String) -> String {
+    let t = v.trim().trim_matches('/');
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!("{t}/")
+    }
+}
+
+fn bool_value(name: &'static str, v: Option<String>) -> Result<bool, ConfigError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            value: other.to_owned(),
+            why: "expected true or false",
+        }),
+    }
+}
+
+fn size_value(name: &'static str, v: Option<String>, default: usize) -> Result<usize, ConfigError> {
+    match v {
+        None => Ok(default),
+        Some(s) => s
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(ConfigError::Invalid {
+                name,
+                value: s,
+                why: "expected a positive number of bytes",
+            }),
+    }
+}
+
+impl Config {
+    /// Reads the configuration through `get` (the process environment in `main`):
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `STSGUARD_BUCKET` | bucket of raw mail and results | required |
+    /// | `STSGUARD_INCOMING_PREFIX` | where SES writes raw mail | `incoming/` |
+    /// | `STSGUARD_STORE_PREFIX` | prefix of `reports/` and `rejected/` | empty |
+    /// | `STSGUARD_DOMAINS` | comma-separated allowlist of policy domains | any |
+    /// | `STSGUARD_REQUIRE_DKIM` | reject mail without a passing DKIM verdict | `false` (flag only) |
+    /// | `STSGUARD_MAX_MAIL_BYTES` | raw mail cap | 40 MiB |
+    /// | `STSGUARD_MAX_REPORT_BYTES` | decompressed report cap | 20 MiB |
+    /// | `STSGUARD_S3_PATH_STYLE` | path-style addressing | `true` when `AWS_ENDPOINT_URL` is set |
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let bucket = get("STSGUARD_BUCKET")
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty())
+            .ok_or(ConfigError::Missing("STSGUARD_BUCKET"))?;
+        if bucket.contains('/') || bucket.starts_with("s3:") {
+            return Err(ConfigError::Invalid {
+                name: "STSGUARD_BUCKET",
+                value: bucket,
+                why: "expected a bucket name, not a URL or path",
+            });
+        }
+        let incoming_prefix =
+            prefix_value(get("STSGUARD_INCOMING_PREFIX").unwrap_or_else(|| "incoming/".into()));
+        let store_prefix = prefix_value(get("STSGUARD_STORE_PREFIX").unwrap_or_default());
+        let allowed_domains = match get("STSGUARD_DOMAINS") {
+            None => None,
+            Some(list) => {
+                let domains: Vec<String> = list
+                    .split(',')
+                    .map(stsguard::report::normalize_host)
+                    .filter(|d| !d.is_empty())
+                    .collect();
+                if domains
+                    .iter()
+                    .any(|d| !stsguard::report::is_valid_domain(d, false))
+                {
+                    return Err(ConfigError::Invalid {
+                        name: "STSGUARD_DOMAINS",
+                        value: list,
+                        why: "expected comma-separated domain names",
+                    });
+                }
+                (!domains.is_empty()).then_some(domains)
+            }
+        };
+        let mut ingest = IngestConfig {
+            allowed_domains,
+            require_dkim: bool_value("STSGUARD_REQUIRE_DKIM", get("STSGUARD_REQUIRE_DKIM"))?,
+            ..IngestConfig::default()
+        };
+        ingest.limits.max_mail_bytes = size_value(
+            "STSGUARD_MAX_MAIL_BYTES",
+            get("STSGUARD_MAX_MAIL_BYTES"),
+            ingest.limits.max_mail_bytes,
+        )?;
+        ingest.limits.max_report_bytes = size_value(
+            "STSGUARD_MAX_REPORT_BYTES",
+            get("STSGUARD_MAX_REPORT_BYTES"),
+            ingest.limits.max_report_bytes,
+        )?;
+        let path_style = match get("STSGUARD_S3_PATH_STYLE") {
+            Some(v) => bool_value("STSGUARD_S3_PATH_STYLE", Some(v))?,
+            None => get("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()),
+        };
+        Ok(Config {
+            bucket,
+            incoming_prefix,
+            store_prefix,
+            ingest,
+            path_style,
+        })
+    }
+}
+
+/// One raw mail to ingest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkItem {
+    /// Bucket of the raw mail.
+    pub bucket: String,
+    /// Key of the raw mail.
+    pub key: String,
+    /// What the event said about it.
+    pub ctx: InputContext,
+}
+
+/// An event this function cannot act on. Lambda retries and then hands it to the
+/// on-failure destination, so nothing is lost.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EventError {
+    /// Neither an SES nor an S3 event.
+    #[error("unrecognised event: {0}")]
+    Unrecognised(String),
+    /// An SES or S3 event whose shape is wrong.
+    #[error("malformed {kind} event: {detail}")]
+    Malformed {
+        /// `SES` or `S3`.
+        kind: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// Decodes an S3 event key: `+` is a space, `%XX` a byte.
+pub fn decode_s3_key(key: &str) -> String {
+    let bytes = key.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn verdict(v: &aws_lambda_events::event::ses::SimpleEmailVerdict) -> Option<String> {
+    v.status.as_deref().map(str::to_ascii_lowercase)
+}
+
+/// Turns a Lambda event into the raw mails to ingest. Pure.
+pub fn work_items(event: &Value, config: &Config) -> Result<Vec<WorkItem>, EventError> {
+    let source = event
+        .get("Records")
+        .and_then(Value::as_array)
+        .and_then(|r| r.first())
+        .and_then(|r| r.get("eventSource").or_else(|| r.get("EventSource")))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match source {
+        "aws:ses" => {
+            let ev: aws_lambda_events::event::ses::SimpleEmailEvent = serde_json::from_value(event.clone())
+                .map_err(|e| EventError::Malformed {
+                kind: "SES",
+                detail: e.to_string(),
+            })?;
+            ev.records
+                .into_iter()
+                .map(|r| {
+                    let mail = r.ses.mail;
+                    let receipt = r.ses.receipt;
+                    let id = mail
+                        .message_id
+                        .filter(|m| !m.is_empty())
+                        .ok_or(EventError::Malformed {
+                            kind: "SES",
+                            detail: "a record has no mail.messageId".into(),
+                        })?;
+                    if id.contains('/') || id.contains("..") {
+                        return Err(EventError::Malformed {
+                            kind: "SES",
+                            detail: format!("unexpected messageId {id:?}"),
+                        });
+                    }
+                    Ok(WorkItem {
+                        bucket: config.bucket.clone(),
+                        key: format!("{}{id}", config.incoming_prefix),
+                        ctx: InputContext {
+                            channel: "ses".into(),
+                            input: None,
+                            ses_message_id: Some(id.clone()),
+                            raw_key: Some(format!("{}{id}", config.incoming_prefix)),
+                            envelope_from: mail.source.filter(|s| !s.is_empty()),
+                            verdicts: Some(Verdicts {
+                                dkim: verdict(&receipt.dkim_verdict),
+                                dkim_domain: None,
+                                spf: verdict(&receipt.spf_verdict),
+                                dmarc: verdict(&receipt.dmarc_verdict),
+                                spam: verdict(&receipt.spam_verdict),
+                                virus: verdict(&receipt.virus_verdict),
+                            }),
+                        },
+                    })
+                })
+                .collect()
+        }
+        "aws:s3" => {
+            let ev: aws_lambda_events::event::s3::S3Event =
+                serde_json::from_value(event.clone()).map_err(|e| EventError::Malformed {
+                    kind: "S3",
+                    detail: e.to_string(),
+                })?;
+            let mut items = Vec::new();
+            for r in ev.records {
+                let bucket =
+                    r.s3.bucket
+                        .name
+                        .filter(|b| !b.is_empty())
+                        .ok_or(EventError::Malformed {
+                            kind: "S3",
+                            detail: "a record has no bucket name".into(),
+                        })?;
+                let key =
+                    r.s3.object
+                        .key
+                        .map(|k| decode_s3_key(&k))
+                        .filter(|k| !k.is_empty())
+                        .ok_or(EventError::Malformed {
+                            kind: "S3",
+                            detail: "a record has no object key".into(),
+                        })?;
+                // Only ObjectCreated events, and (for the configured bucket) only
+                // the incoming prefix: a misconfigured notification on the whole
+                // bucket must not feed our own output back in.
+                let created = r
+                    .event_name
+                    .as_deref()
+                    .is_none_or(|n| n.starts_with("ObjectCreated"));
+                let ours = bucket != config.bucket || key.starts_with(&config.incoming_prefix);
+                if !created || !ours {
+                    continue;
+                }
+                let ses_message_id = key.rsplit('/').next().map(str::to_owned);
+                items.push(WorkItem {
+                    ctx: InputContext {
+                        channel: "s3".into(),
+                        input: None,
+                        ses_message_id,
+                        raw_key: Some(key.clone()),
+                        envelope_from: None,
+                        verdicts: None,
+                    },
+                    bucket,
+                    key,
+                });
+            }
+            Ok(items)
+        }
+        other => Err(EventError::Unrecognised(if other.is_empty() {
+            "no Records[].eventSource".into()
+        } else {
+            format!("eventSource {other:?}")
+        })),
+    }
+}
+
+/// What one invocation did, returned to the runtime (and so to `lambda invoke`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Response {
+    /// For SES `RequestResponse` invocations: let the receipt rule go on.
+    pub disposition: &'static str,
+    /// One entry per raw mail.
+    pub items: Vec<ItemResult>,
+}
+
+/// What happened to one raw mail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemResult {
+    /// Bucket and key of the raw mail.
+    pub raw: String,
+    /// Ids of reports written.
+    pub written: Vec<String>,
+    /// Ids of reports already stored.
+    pub duplicates: Vec<String>,
+    /// The rejection reason, when the mail (or a part of it) was unusable.
+    pub rejected: Option<String>,
+}
+
+/// A failure that should make Lambda retry.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event cannot be acted on.
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// Reading or writing S3 failed.
+    #[error("storage failed for {raw}: {source}")]
+    Storage {
+        /// The raw mail being processed.
+        raw: String,
+        /// The cause.
+        #[source]
+        source: StoreError,
+    },
+    /// The raw mail named by the event does not exist (yet).
+    #[error("raw mail s3://{0} not found")]
+    RawMissing(String),
+}
+
+/// The handler: S3 client and configuration, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct Handler {
+    client: aws_sdk_s3::Client,
+    store: S3Store,
+    config: Config,
+}
+
+impl Handler {
+    /// A handler writing to `config.bucket`.
+    pub fn new(client: aws_sdk_s3::Client, config: Config) -> Self {
+        let store = S3Store::new(client.clone(), config.bucket.clone(), config.store_prefix.clone());
+        Handler {
+            client,
+            store,
+            config,
+        }
+    }
+
+    /// Handles one event at time `now`.
+    pub async fn handle(
+        &self,
+        event: Value,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Response, HandlerError> {
+        let items = work_items(&event, &self.config)?;
+        let mut resp = Response {
+            disposition: "CONTINUE",
+            items: Vec::with_capacity(items.len()),
+        };
+        for item in items {
+            let raw_name = format!("{}/{}", item.bucket, item.key);
+            let source = S3Store::new(self.client.clone(), item.bucket.clone(), "");
+            let storage = |source| HandlerError::Storage {
+                raw: raw_name.clone(),
+                source,
+            };
+            let fetched = source
+                .get_capped(&item.key, self.config.ingest.limits.max_mail_bytes)
+                .await
+                .map_err(storage)?
+                .ok_or_else(|| HandlerError::RawMissing(raw_name.clone()))?;
+            let prepared = match fetched {
+                Fetched::Whole(raw) => {
+                    ingest::prepare(&raw, InputKind::Mail, &item.ctx, &self.config.ingest, now)
+                }
+                Fetched::TooLarge { sha256, bytes } => {
+                    let (key, record) =
+                        ingest::oversize_rejection(&sha256, bytes, &item.ctx, &self.config.ingest, now);
+                    Prepared {
+                        reports: Vec::new(),
+                        rejection: Some((key, record)),
+                    }
+                }
+            };
+            let outcome = ingest::store_prepared(&self.store, prepared)
+                .await
+                .map_err(storage)?;
+            tracing::info!(
+                raw = %raw_name,
+                ses_message_id = item.ctx.ses_message_id.as_deref().unwrap_or(""),
+                written = ?outcome.written,
+                duplicates = ?outcome.duplicates,
+                rejected = outcome.rejected.as_ref().map(|r| r.0.as_str()).unwrap_or(""),
+                "ingested"
+            );
+            resp.items.push(item_result(raw_name, outcome));
+        }
+        Ok(resp)
+    }
+}
+
+fn item_result(raw: String, o: Outcome) -> ItemResult {
+    ItemResult {
+        raw,
+        written: o.written,
+        duplicates: o.duplicates,
+        rejected: o.rejected.map(|(r, _, _)| r.as_str().to_owned()),
+    }
+}
+
+/// CloudWatch Embedded Metric Format lines for one invocation: reports written,
+/// duplicates, and rejected mail by reason. Pure; `main` prints them.
+pub fn emf_lines(resp: &Response, timestamp_ms: i64) -> Vec<String> {
+    let written: usize = resp.items.iter().map(|i| i.written.len()).sum();
+    let duplicates: usize = resp.items.iter().map(|i| i.duplicates.len()).sum();
+    let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in resp.items.iter().filter_map(|i| i.rejected.as_deref()) {
+        *by_reason.entry(r).or_default() += 1;
+    }
+    let mut lines = vec![serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "stsguard",
+                "Dimensions": [["Function"]],
+                "Metrics": [
+                    {"Name": "ReportsWritten", "Unit": "Count"},
+                    {"Name": "Duplicates", "Unit": "Count"},
+                    {"Name": "MailsProcessed", "Unit": "Count"},
+                ],
+            }],
+        },
+        "Function": "ingest",
+        "ReportsWritten": written,
+        "Duplicates": duplicates,
+        "MailsProcessed": resp.items.len(),
+    })
+    .to_string()];
+    for (reason, n) in by_reason {
+        lines.push(
+            serde_json::json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": "stsguard",
+                        "Dimensions": [["Function", "Reason"]],
+                        "Metrics": [{"Name": "Rejected", "Unit": "Count"}],
+                    }],
+                },
+                "Function": "ingest",
+                "Reason": reason,
+                "Rejected": n,
+            })
+            .to_string(),
+        );
+    }
+    lines
+}

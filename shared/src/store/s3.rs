@@ -1,0 +1,238 @@
+//! Amazon S3 (or any S3-compatible endpoint) as an [`ObjectStore`].
+//!
+//! Put-if-absent is a conditional `PutObject` with `If-None-Match: *`: S3 answers
+//! `412 Precondition Failed` when the key exists, so a redelivered report is a
+//! no-op, never an overwrite. Listing follows `ListObjectsV2` continuation
+//! tokens. Every SDK error becomes a [`StoreError::Remote`] naming the operation
+//! and key; callers treat them as transient.
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+
+use super::{check_key, ObjectStore, PutOutcome, StoreError};
+
+/// A bucket and a key prefix.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+    prefix: String,
+}
+
+/// What [`S3Store::get_capped`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The whole object, at most the cap.
+    Whole(Vec<u8>),
+    /// The object is larger than the cap: it was hashed while streaming, not kept.
+    TooLarge {
+        /// SHA-256 of the whole object, lower-case hex.
+        sha256: String,
+        /// Its size in bytes.
+        bytes: u64,
+    },
+}
+
+/// Splits `s3://bucket/prefix` into bucket and prefix (with a trailing `/` when
+/// non-empty). `None` when the URL is not of that form.
+pub fn parse_s3_url(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return None;
+    }
+    let prefix = prefix.trim_matches('/');
+    let prefix = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
+    Some((bucket.to_owned(), prefix))
+}
+
+/// Builds an S3 client from the standard AWS configuration chain (environment,
+/// profile, instance or Lambda role). `AWS_ENDPOINT_URL` points it at an
+/// S3-compatible endpoint; `path_style` is needed for most of those.
+pub async fn client_from_env(path_style: bool) -> Client {
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let conf = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(path_style)
+        .build();
+    Client::from_conf(conf)
+}
+
+fn remote<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    op: &'static str,
+    key: &str,
+    e: SdkError<E, R>,
+) -> StoreError {
+    StoreError::Remote {
+        op,
+        key: key.to_owned(),
+        message: DisplayErrorContext(&e).to_string(),
+    }
+}
+
+impl S3Store {
+    /// A store over `bucket`, with every key under `prefix` (`""` or ending in `/`).
+    pub fn new(client: Client, bucket: impl Into<String>, prefix: impl Into<String>) -> Self {
+        S3Store {
+            client,
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+        }
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    fn full(&self, key: &str) -> Result<String, StoreError> {
+        check_key(key)?;
+        Ok(format!("{}{key}", self.prefix))
+    }
+
+    /// Reads an object of any key in the bucket (not under the prefix, not
+    /// checked as a store key: raw mail keys come from S3 events), keeping at most
+    /// `cap` bytes. A larger object is streamed through SHA-256 instead, so its
+    /// size never reaches memory. `None` when absent.
+    pub async fn get_capped(&self, raw_key: &str, cap: usize) -> Result<Option<Fetched>, StoreError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(raw_key)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(remote("get", raw_key, e)),
+        };
+        let declared = out.content_length().and_then(|n| u64::try_from(n).ok());
+        let mut body = out.body;
+        let mut data = Vec::with_capacity(declared.map_or(0, |n| n.min(cap as u64) as usize));
+        let mut hasher: Option<sha2::Sha256> = None;
+        let mut total = 0u64;
+        let stream_err = |e: aws_sdk_s3::primitives::ByteStreamError| StoreError::Remote {
+            op: "get",
+            key: raw_key.to_owned(),
+            message: e.to_string(),
+        };
+        while let Some(chunk) = body.try_next().await.map_err(stream_err)? {
+            use sha2::Digest;
+            total += chunk.len() as u64;
+            match &mut hasher {
+                Some(h) => h.update(&chunk),
+                None if data.len() + chunk.len() > cap => {
+                    let mut h = sha2::Sha256::new();
+                    h.update(&data);
+                    h.update(&chunk);
+                    data = Vec::new();
+                    hasher = Some(h);
+                }
+                None => data.extend_from_slice(&chunk),
+            }
+        }
+        Ok(Some(match hasher {
+            Some(h) => {
+                use sha2::Digest;
+                Fetched::TooLarge {
+                    sha256: crate::hex(&h.finalize()),
+                    bytes: total,
+                }
+            }
+            None => Fetched::Whole(data),
+        }))
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let full = self.full(key)?;
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out.body.collect().await.map_err(|e| StoreError::Remote {
+                    op: "get",
+                    key: full.clone(),
+                    message: e.to_string(),
+                })?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(remote("get", &full, e)),
+        }
+    }
+
+    async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        let full = self.full(key)?;
+        let res = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .if_none_match("*")
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(PutOutcome::Created),
+            Err(e) => {
+                let code = e.as_service_error().and_then(|s| s.code()).unwrap_or_default();
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                if code == "PreconditionFailed" || status == Some(412) {
+                    Ok(PutOutcome::AlreadyExists)
+                } else {
+                    Err(remote("put", &full, e))
+                }
+            }
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let full = format!("{}{prefix}", self.prefix);
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&full)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| remote("list", &full, e))?;
+            for obj in page.contents() {
+                if let Some(k) = obj.key().and_then(|k| k.strip_prefix(&self.prefix)) {
+                    out.push(k.to_owned());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_urls() {
+        assert_eq!(parse_s3_url("s3://b"), Some(("b".into(), "".into())));
+        assert_eq!(parse_s3_url("s3://b/"), Some(("b".into(), "".into())));
+        assert_eq!(parse_s3_url("s3://b/p/q/"), Some(("b".into(), "p/q/".into())));
+        assert_eq!(parse_s3_url("s3://b/p"), Some(("b".into(), "p/".into())));
+        assert_eq!(parse_s3_url("s3:///p"), None);
+        assert_eq!(parse_s3_url("/tmp/x"), None);
+    }
+}
