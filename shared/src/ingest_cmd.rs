@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
-use stsguard::store::DirStore;
+use stsguard::store::s3::{client_from_env, parse_s3_url, S3Store};
+use stsguard::store::{DirStore, ObjectStore};
 
 pub(crate) const LONG_ABOUT: &str = "\
 Ingest SMTP TLS reports (RFC 8460) into a store.
@@ -39,8 +40,14 @@ pub(crate) struct Args {
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
-    /// The store: a local directory, created if missing.
-    #[arg(long, value_name = "DIR", default_value = "./stsguard-data")]
+    /// The store: a local directory (created if missing) or s3://BUCKET/PREFIX
+    /// (AWS credentials and region from the usual environment and profiles;
+    /// AWS_ENDPOINT_URL for an S3-compatible endpoint).
+    #[arg(
+        long,
+        value_name = "DIR|s3://BUCKET/PREFIX",
+        default_value = "./stsguard-data"
+    )]
     store: PathBuf,
 
     /// Format of the closing summary on standard output.
@@ -71,22 +78,49 @@ struct Summary {
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
-    if let Some(s) = args.store.to_str() {
-        if s.starts_with("s3://") {
-            bail!("--store {s}: S3 stores are not supported by this build; give a local directory");
-        }
-    }
     let mut files = Vec::new();
     for p in &args.paths {
         collect(p, &mut files).with_context(|| format!("cannot read {}", p.display()))?;
     }
-    let store = DirStore::open(&args.store).context("the store is unusable")?;
-    let config = IngestConfig::default();
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let store_name = args.store.display().to_string();
+    let sum = match store_name
+        .strip_prefix("s3://")
+        .map(|_| parse_s3_url(&store_name))
+    {
+        Some(Some((bucket, prefix))) => {
+            // An S3-compatible endpoint (AWS_ENDPOINT_URL) usually wants path-style.
+            let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty());
+            let client = rt.block_on(client_from_env(path_style));
+            let store = S3Store::new(client, bucket, prefix);
+            ingest_files(&rt, &store, &files, &store_name, args.quiet)?
+        }
+        Some(None) => bail!("--store {store_name}: expected s3://BUCKET/PREFIX"),
+        None => {
+            let store = DirStore::open(&args.store).context("the store is unusable")?;
+            ingest_files(&rt, &store, &files, &store_name, args.quiet)?
+        }
+    };
+    print_summary(&sum, args.format);
+    Ok(if sum.unreadable > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
 
-    let bar = (!args.quiet && std::io::stderr().is_terminal() && files.len() > 1).then(|| {
+fn ingest_files<S: ObjectStore>(
+    rt: &tokio::runtime::Runtime,
+    store: &S,
+    files: &[PathBuf],
+    store_name: &str,
+    quiet: bool,
+) -> Result<Summary> {
+    let config = IngestConfig::default();
+    let bar = (!quiet && std::io::stderr().is_terminal() && files.len() > 1).then(|| {
         let b = indicatif::ProgressBar::new(files.len() as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}") {
             b.set_style(style);
@@ -96,10 +130,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
 
     let mut sum = Summary {
         inputs: files.len(),
-        store: args.store.display().to_string(),
+        store: store_name.to_owned(),
         ..Summary::default()
     };
-    for path in &files {
+    for path in files {
         if let Some(b) = &bar {
             b.set_message(path.display().to_string());
         }
@@ -111,19 +145,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         };
         let kind = InputKind::from_file_name(&name);
         let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
-        let outcome = match read_capped(path, config.limits.max_mail_bytes) {
-            Ok(Input::Bytes(raw)) => {
-                let prepared = ingest::prepare(&raw, kind, &ctx, &config, now);
-                rt.block_on(ingest::store_prepared(&store, prepared))
-            }
-            Ok(Input::TooLarge { sha256, bytes }) => {
-                let (key, record) = ingest::oversize_rejection(&sha256, bytes, &ctx, &config, now);
-                let prepared = ingest::Prepared {
-                    reports: Vec::new(),
-                    rejection: Some((key, record)),
-                };
-                rt.block_on(ingest::store_prepared(&store, prepared))
-            }
+        let prepared = match read_capped(path, config.limits.max_mail_bytes) {
+            Ok(Input::Bytes(raw)) => ingest::prepare(&raw, kind, &ctx, &config, now),
+            Ok(Input::TooLarge { sha256, bytes }) => ingest::Prepared {
+                reports: Vec::new(),
+                rejection: Some(ingest::oversize_rejection(&sha256, bytes, &ctx, &config, now)),
+            },
             Err(e) => {
                 sum.unreadable += 1;
                 let msg = format!("stsguard: cannot read {name}: {e:#}");
@@ -133,8 +160,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                 }
                 continue;
             }
-        }
-        .with_context(|| format!("storing the results of {name} failed; the store is unusable"))?;
+        };
+        let outcome = rt
+            .block_on(ingest::store_prepared(store, prepared))
+            .with_context(|| format!("storing the results of {name} failed; the store is unusable"))?;
         sum.reports_written += outcome.written.len();
         sum.duplicates += outcome.duplicates.len();
         sum.warnings += outcome.warnings;
@@ -152,12 +181,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    print_summary(&sum, args.format);
-    Ok(if sum.unreadable > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(sum)
 }
 
 fn print_summary(sum: &Summary, format: Format) {

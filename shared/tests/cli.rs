@@ -224,3 +224,48 @@ fn unusable_invocations_exit_2_with_a_reason() {
     let out = stsguard(&["ingest"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+#[ignore = "needs a local S3 endpoint (AWS_ENDPOINT_URL): run by .ci/run"]
+fn ingests_into_an_s3_store() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127."),
+        "needs AWS_ENDPOINT_URL on loopback, got {endpoint:?}"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let bucket = format!("stsguard-cli-{}", std::process::id());
+    let client = rt.block_on(stsguard::store::s3::client_from_env(true));
+    rt.block_on(client.create_bucket().bucket(&bucket).send())
+        .unwrap();
+
+    let url = format!("s3://{bucket}/tenant-a");
+    let out = stsguard(&["ingest", "--store", &url, samples().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("5 inputs -> 4 reports written, 1 duplicate, 1 rejected"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    use stsguard::store::ObjectStore;
+    let store = stsguard::store::s3::S3Store::new(client, &bucket, "");
+    let keys = rt.block_on(store.list("")).unwrap();
+    assert_eq!(keys.len(), 5, "{keys:#?}");
+    assert!(keys
+        .iter()
+        .all(|k| k.starts_with("tenant-a/reports/v1/day=") || k.starts_with("tenant-a/rejected/day=")));
+
+    // A bucket that does not exist: the store is unusable.
+    let out = stsguard(&[
+        "ingest",
+        "--store",
+        "s3://stsguard-no-such-bucket/x",
+        samples().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unusable"), "{}", text(&out.stderr));
+}

@@ -690,3 +690,92 @@ fn walk(p: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn allowlist_rejects_reports_for_other_domains() {
+    let m = mail(
+        "",
+        &[("application/tlsrpt+gzip", "r.json.gz", &gz(GOOD.as_bytes()))],
+    );
+    let ctx = InputContext::default();
+    let only_example = IngestConfig {
+        allowed_domains: Some(vec!["example.com".into()]),
+        ..IngestConfig::default()
+    };
+    let p = prepare(&m, InputKind::Mail, &ctx, &only_example, now());
+    let d = rejected(&p, RejectReason::UnexpectedDomain);
+    assert!(d.contains("eden.one") && d.contains("example.com"), "{d}");
+
+    let with_eden = IngestConfig {
+        allowed_domains: Some(vec!["example.com".into(), "eden.one".into()]),
+        ..IngestConfig::default()
+    };
+    let p = prepare(&m, InputKind::Mail, &ctx, &with_eden, now());
+    assert_eq!(p.reports.len(), 1);
+    assert!(p.rejection.is_none());
+}
+
+#[test]
+fn require_dkim_rejects_unauthenticated_mail_and_accepts_signed_mail() {
+    let report = gz(GOOD.as_bytes());
+    let strict = IngestConfig {
+        require_dkim: true,
+        ..IngestConfig::default()
+    };
+    let failing = mail(
+        "Authentication-Results: amazonses.com; dkim=fail header.i=@google.com\r\n",
+        &[("application/tlsrpt+gzip", "r.json.gz", &report)],
+    );
+    let d = rejected(
+        &prepare(
+            &failing,
+            InputKind::Mail,
+            &InputContext::default(),
+            &strict,
+            now(),
+        ),
+        RejectReason::Unauthenticated,
+    );
+    assert!(d.contains("fail"), "{d}");
+    let unsigned = mail("", &[("application/tlsrpt+gzip", "r.json.gz", &report)]);
+    rejected(
+        &prepare(
+            &unsigned,
+            InputKind::Mail,
+            &InputContext::default(),
+            &strict,
+            now(),
+        ),
+        RejectReason::Unauthenticated,
+    );
+
+    let passing = mail(
+        "Authentication-Results: amazonses.com; dkim=pass header.i=@google.com\r\n",
+        &[("application/tlsrpt+gzip", "r.json.gz", &report)],
+    );
+    let p = prepare(
+        &passing,
+        InputKind::Mail,
+        &InputContext::default(),
+        &strict,
+        now(),
+    );
+    assert_eq!(p.reports.len(), 1, "{:?}", p.rejection);
+    assert!(p.reports[0].1.warnings.is_empty());
+
+    // The SES event's verdict wins over the stored headers.
+    let ctx = InputContext {
+        channel: "ses".into(),
+        verdicts: Some(stsguard::report::Verdicts {
+            dkim: Some("pass".into()),
+            ..Default::default()
+        }),
+        ..InputContext::default()
+    };
+    let p = prepare(&failing, InputKind::Mail, &ctx, &strict, now());
+    assert_eq!(p.reports.len(), 1);
+    assert_eq!(
+        p.reports[0].1.source.verdicts.dkim_domain.as_deref(),
+        Some("google.com")
+    );
+}

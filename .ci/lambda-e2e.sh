@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The released ingest binary (`bootstrap`), end to end under a local Lambda
+# Runtime API (cargo-lambda, from PyPI) against the local S3 (moto): an SES
+# Lambda-action event is delivered twice; the report must be written once.
+# Expects the AWS_* exports of `.ci/moto.sh start` in the environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${AWS_ENDPOINT_URL:?run: eval \"\$(.ci/moto.sh start)\" first}"
+VENV="${STSGUARD_CI_VENV:?}"
+PORT="${STSGUARD_LAMBDA_PORT:-9311}"
+[ -x "$VENV/bin/cargo-lambda" ] || "$VENV/bin/pip" install --quiet --disable-pip-version-check 'cargo-lambda>=1.8,<2'
+export PATH="$VENV/bin:$PATH"
+
+cargo build --release --locked -p stsguard-ingest
+BIN=target/release/bootstrap
+ls -l "$BIN"
+
+BUCKET="stsguard-lambda-e2e-$$"
+MSG=k8c2s7m1q0d4vbn5ht3e9o6rlp2fua1gjemi0t81
+"$VENV/bin/python" - "$BUCKET" "$MSG" <<'PY'
+import os, sys, boto3
+bucket, msg = sys.argv[1], sys.argv[2]
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+s3.create_bucket(Bucket=bucket)
+with open("shared/samples/google-eden.eml", "rb") as f:
+    s3.put_object(Bucket=bucket, Key="incoming/" + msg, Body=f.read())
+PY
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+cargo lambda watch --only-lambda-apis -A 127.0.0.1 -P "$PORT" >/tmp/stsguard-lambda-watch.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+  sleep 0.1
+done
+
+AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_NAME=_ \
+AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt" AWS_LAMBDA_LOG_FORMAT=JSON \
+STSGUARD_BUCKET="$BUCKET" "$BIN" >/tmp/stsguard-lambda-fn.log 2>&1 &
+pids+=($!)
+
+invoke() { cargo lambda invoke -A 127.0.0.1 -P "$PORT" --data-file functions/ingest/tests/fixtures/ses-lambda-action.json; }
+first=$(invoke)
+second=$(invoke)
+echo "first:  $first"
+echo "second: $second"
+
+"$VENV/bin/python" - "$BUCKET" "$first" "$second" <<'PY'
+import json, os, sys, boto3
+bucket, first, second = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+assert first["items"][0]["written"] and not first["items"][0]["duplicates"], first
+assert second["items"][0]["duplicates"] == first["items"][0]["written"], second
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="reports/")["Contents"]]
+assert len(keys) == 1 and keys[0].startswith("reports/v1/day=2024-11-08/domain=eden.one/"), keys
+report = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+assert report["source"]["channel"] == "ses" and report["source"]["verdicts"]["dkim"] == "pass", report["source"]
+print("lambda e2e: report", keys[0])
+PY
+grep -q '"ReportsWritten":1' /tmp/stsguard-lambda-fn.log || { echo "no EMF metric line"; cat /tmp/stsguard-lambda-fn.log; exit 1; }
+grep -q '"level":"INFO"' /tmp/stsguard-lambda-fn.log || { echo "no JSON log line"; cat /tmp/stsguard-lambda-fn.log; exit 1; }
+echo "lambda e2e: 1 passed, 0 failed"
