@@ -21,6 +21,9 @@
 //!   normalization, keys) then [`ingest::store_prepared`] (pretty JSON, put-if-absent)
 //!   into a fresh [`MemoryStore`] per pass;
 //! * `prepare_only`: [`ingest::prepare`] alone, to split the cost;
+//! * `payload_pipeline`: the same pipeline over the bare gzip payloads
+//!   (`InputKind::Payload`): exactly the bare bound's input, so the ratio to it
+//!   is the cost of normalization, keys, serialization and the store without MIME;
 //! * `bare_bound`: flate2 `MultiGzDecoder` + `serde_json::from_slice::<Value>` over the
 //!   same gzip payloads (the `serde` mode of `bench/ingest/rust-bound`);
 //! * `mime_bound`: mail-parser + the attachment + the same gunzip and `Value` (the
@@ -403,6 +406,7 @@ struct Tally {
 /// The fixed inputs of the pipeline.
 struct Pipeline {
     ctxs: Vec<InputContext>,
+    payload_ctxs: Vec<InputContext>,
     config: IngestConfig,
     received_at: DateTime<Utc>,
 }
@@ -419,13 +423,30 @@ impl Pipeline {
                     ..Default::default()
                 })
                 .collect(),
+            payload_ctxs: (0..c.gz.len())
+                .map(|i| InputContext {
+                    channel: "file".into(),
+                    input: Some(format!("{i:05}.json.gz")),
+                    ..Default::default()
+                })
+                .collect(),
             config: IngestConfig::default(),
             received_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
         }
     }
 
     fn prepare(&self, raw: &[u8], ctx: &InputContext, t: &mut Tally) -> ingest::Prepared {
-        let p = ingest::prepare(raw, InputKind::Mail, ctx, &self.config, self.received_at);
+        self.prepare_kind(raw, InputKind::Mail, ctx, t)
+    }
+
+    fn prepare_kind(
+        &self,
+        raw: &[u8],
+        kind: InputKind,
+        ctx: &InputContext,
+        t: &mut Tally,
+    ) -> ingest::Prepared {
+        let p = ingest::prepare(raw, kind, ctx, &self.config, self.received_at);
         t.reports += p.reports.len();
         t.rejections += usize::from(p.rejection.is_some());
         t.sessions += p
@@ -444,6 +465,24 @@ impl Pipeline {
         rt.block_on(async {
             for (raw, ctx) in c.mails.iter().zip(&self.ctxs) {
                 let p = self.prepare(raw, ctx, &mut t);
+                let out = ingest::store_prepared(&store, p).await.expect("memory store");
+                t.written += out.written.len();
+                t.duplicates += out.duplicates.len();
+            }
+        });
+        assert_eq!(store.len(), t.written);
+        t
+    }
+
+    /// The same pipeline over the bare gzip payloads (no MIME): the work of the
+    /// bare bound (gunzip + JSON parse) plus normalization, keys, serialization
+    /// and the store.
+    fn payload_full(&self, rt: &tokio::runtime::Runtime, c: &Corpus) -> Tally {
+        let store = MemoryStore::new();
+        let mut t = Tally::default();
+        rt.block_on(async {
+            for (gz, ctx) in c.gz.iter().zip(&self.payload_ctxs) {
+                let p = self.prepare_kind(gz, InputKind::Payload, ctx, &mut t);
                 let out = ingest::store_prepared(&store, p).await.expect("memory store");
                 t.written += out.written.len();
                 t.duplicates += out.duplicates.len();
@@ -557,6 +596,7 @@ fn ingest_benches(cr: &mut Criterion) {
         ..expected
     };
     assert_eq!(p.prepare_only(&c), prepared, "prepare only");
+    assert_eq!(p.payload_full(&rt, &c), expected, "payload pipeline");
     let bare = bare_pass(&c, &mut buf);
     let mime = mime_pass(&c, &mut buf);
     assert_eq!(bare.0, n, "bare bound reports");
@@ -578,6 +618,9 @@ fn ingest_benches(cr: &mut Criterion) {
 
     g.bench_function("full_pipeline", |b| {
         b.iter(|| assert_eq!(p.full(&rt, &c), expected));
+    });
+    g.bench_function("payload_pipeline", |b| {
+        b.iter(|| assert_eq!(p.payload_full(&rt, &c), expected));
     });
     g.bench_function("prepare_only", |b| {
         b.iter(|| assert_eq!(p.prepare_only(&c), prepared));

@@ -581,10 +581,11 @@ pub async fn ingest<S: ObjectStore>(
     store_prepared(store, prepare(raw, kind, ctx, config, received_at)).await
 }
 
-/// Pretty JSON with a trailing newline. Serializing these plain data types
+/// Compact JSON on one line with a trailing newline: one object per line, as
+/// Athena's and Glue's JSON readers expect. Serializing these plain data types
 /// cannot fail; should it ever, the error text is stored instead of a panic.
 pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(value)
+    let mut v = serde_json::to_vec(value)
         .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()).into_bytes());
     v.push(b'\n');
     v

@@ -8,7 +8,9 @@
 //! name, or by the gzip / zip magic bytes. It also reads the header facts the
 //! normalized `source` records.
 
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use std::sync::OnceLock;
+
+use mail_parser::{HeaderName, Message, MessageParser, MimeHeaders, PartType};
 
 use crate::payload::{looks_like_json, sniff, Compression};
 use crate::report::Verdicts;
@@ -98,14 +100,26 @@ pub enum MailError {
     },
 }
 
+/// The parser, built once: MIME headers and `Subject` are parsed; every other
+/// header is only located (its raw text is read through `headers_raw`), so
+/// `Received`, DKIM and address headers cost nothing.
+fn parser() -> &'static MessageParser {
+    static PARSER: OnceLock<MessageParser> = OnceLock::new();
+    PARSER.get_or_init(|| {
+        MessageParser::new()
+            .with_mime_headers()
+            .header_text(HeaderName::Subject)
+            .default_header_ignore()
+    })
+}
+
 /// Finds every report part of a raw message.
 pub fn extract(raw: &[u8], limits: &Limits) -> Result<Extracted, MailError> {
-    let msg = MessageParser::default().parse(raw).ok_or(MailError::NotAMail)?;
+    let msg = parser().parse(raw).ok_or(MailError::NotAMail)?;
     if msg.headers().is_empty() {
         return Err(MailError::NotAMail);
     }
-    let facts = facts(&msg);
-    let verdicts = verdicts(&msg);
+    let (facts, verdicts) = header_facts(&msg);
     let mut parts = Vec::new();
     walk(&msg, &facts, &mut parts, limits)?;
     if parts.is_empty() {
@@ -139,12 +153,13 @@ fn walk(
         match &part.body {
             PartType::Multipart(_) => {}
             PartType::Message(inner) => {
-                let mut inner_facts = self::facts(inner);
+                let (mut inner_facts, _) = header_facts(inner);
                 fill_from(&mut inner_facts, facts);
                 walk(inner, &inner_facts, out, limits)?;
             }
             _ => {
-                let Some(matched_by) = classify(part) else {
+                let media_type = media_type(part);
+                let Some(matched_by) = classify(part, media_type.as_deref()) else {
                     continue;
                 };
                 if out.len() >= limits.max_reports_per_mail {
@@ -156,7 +171,7 @@ fn walk(
                 out.push(ReportPart {
                     bytes: part.contents().to_vec(),
                     name: part.attachment_name().map(clean_header),
-                    media_type: media_type(part),
+                    media_type,
                     matched_by,
                     facts: facts.clone(),
                 });
@@ -184,12 +199,18 @@ fn fill_from(inner: &mut MailFacts, outer: &MailFacts) {
 
 fn media_type(part: &mail_parser::MessagePart<'_>) -> Option<String> {
     part.content_type().map(|ct| {
-        let mut s = ct.ctype().to_ascii_lowercase();
+        let mut s = String::with_capacity(ct.ctype().len() + ct.subtype().map_or(0, |t| t.len() + 1));
+        s.push_str(ct.ctype());
         if let Some(sub) = ct.subtype() {
             s.push('/');
-            s.push_str(&sub.to_ascii_lowercase());
+            s.push_str(sub);
         }
-        clean_header(&s)
+        s.make_ascii_lowercase();
+        if s.bytes().all(|b| b.is_ascii_graphic()) {
+            s
+        } else {
+            clean_header(&s)
+        }
     })
 }
 
@@ -199,15 +220,14 @@ fn is_report_file_name(name: &str) -> bool {
 }
 
 /// Decides whether a leaf part is a report part, and why.
-fn classify(part: &mail_parser::MessagePart<'_>) -> Option<MatchedBy> {
+fn classify(part: &mail_parser::MessagePart<'_>, mt: Option<&str>) -> Option<MatchedBy> {
     let content = part.contents();
     if content.is_empty() {
         return None;
     }
-    let mt = media_type(part);
     let by_name = part.attachment_name().is_some_and(is_report_file_name);
     let by_content = sniff(content) != Compression::None;
-    match mt.as_deref() {
+    match mt {
         Some(t) if REPORT_MEDIA_TYPES.contains(&t) => Some(MatchedBy::MediaType),
         _ if by_name => Some(MatchedBy::FileName),
         _ if by_content => Some(MatchedBy::Content),
@@ -217,46 +237,54 @@ fn classify(part: &mail_parser::MessagePart<'_>) -> Option<MatchedBy> {
     }
 }
 
-fn facts(msg: &Message<'_>) -> MailFacts {
+/// Header facts and SES verdicts of one message, in one pass over its header
+/// names; only the values kept are decoded. Verdicts come from the topmost
+/// `Authentication-Results` whose authserv-id is `amazonses.com` (SES prepends its
+/// own, so one further down could have been written by the sender) and the
+/// first `X-SES-*-Verdict`.
+fn header_facts(msg: &Message<'_>) -> (MailFacts, Verdicts) {
     let mut f = MailFacts::default();
-    for (name, value) in msg.headers_raw() {
-        let slot = match name.to_ascii_lowercase().as_str() {
-            "from" => &mut f.from,
-            "message-id" => &mut f.message_id,
-            "tls-report-domain" => &mut f.tls_report_domain,
-            "tls-report-submitter" => &mut f.tls_report_submitter,
-            _ => continue,
-        };
-        if slot.is_none() {
-            *slot = Some(clean_header(value)).filter(|v| !v.is_empty());
-        }
-    }
-    f.subject = msg.subject().map(clean_header).filter(|v| !v.is_empty());
-    f
-}
-
-/// Verdicts from SES's headers: the topmost `Authentication-Results` whose
-/// authserv-id is `amazonses.com` (SES prepends its own, so one further down
-/// could have been written by the sender) and the first `X-SES-*-Verdict`.
-fn verdicts(msg: &Message<'_>) -> Verdicts {
     let mut v = Verdicts::default();
     let mut seen_ar = false;
-    for (name, value) in msg.headers_raw() {
-        match name.to_ascii_lowercase().as_str() {
-            "authentication-results" if !seen_ar => {
+    for h in msg.headers() {
+        let name = h.name.as_str();
+        let raw = || {
+            msg.raw_message
+                .get(h.offset_start as usize..h.offset_end as usize)
+                .map(String::from_utf8_lossy)
+                .map(|t| clean_header(&t))
+                .filter(|t| !t.is_empty())
+        };
+        let slot = if name.eq_ignore_ascii_case("from") {
+            &mut f.from
+        } else if name.eq_ignore_ascii_case("message-id") {
+            &mut f.message_id
+        } else if name.eq_ignore_ascii_case("tls-report-domain") {
+            &mut f.tls_report_domain
+        } else if name.eq_ignore_ascii_case("tls-report-submitter") {
+            &mut f.tls_report_submitter
+        } else if name.eq_ignore_ascii_case("x-ses-spam-verdict") {
+            &mut v.spam
+        } else if name.eq_ignore_ascii_case("x-ses-virus-verdict") {
+            &mut v.virus
+        } else {
+            if !seen_ar && name.eq_ignore_ascii_case("authentication-results") {
                 seen_ar = true;
-                parse_authentication_results(&clean_header(value), &mut v);
+                if let Some(value) = raw() {
+                    parse_authentication_results(&value, &mut v);
+                }
             }
-            "x-ses-spam-verdict" if v.spam.is_none() => {
-                v.spam = Some(clean_header(value).to_ascii_lowercase())
-            }
-            "x-ses-virus-verdict" if v.virus.is_none() => {
-                v.virus = Some(clean_header(value).to_ascii_lowercase())
-            }
-            _ => {}
+            continue;
+        };
+        if slot.is_none() {
+            *slot = raw();
         }
     }
-    v
+    for verdict in [&mut v.spam, &mut v.virus].into_iter().flatten() {
+        verdict.make_ascii_lowercase();
+    }
+    f.subject = msg.subject().map(clean_header).filter(|v| !v.is_empty());
+    (f, v)
 }
 
 /// Reads `dkim=`, `spf=` and `dmarc=` results from one `Authentication-Results`
@@ -296,21 +324,32 @@ fn parse_authentication_results(value: &str, v: &mut Verdicts) {
 /// of white space and caps the length: the result is safe to store and can never
 /// smuggle a line break into a header built from it.
 pub fn clean_header(value: &str) -> String {
+    // Fast path: printable ASCII with single spaces between words.
+    let t = value.trim_matches(|c: char| c.is_ascii_whitespace());
+    if t.len() <= MAX_HEADER_CHARS
+        && t.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        && !t.as_bytes().windows(2).any(|w| w == b"  ")
+    {
+        return t.to_owned();
+    }
     let mut out = String::with_capacity(value.len().min(MAX_HEADER_CHARS));
+    let mut chars = 0usize;
     let mut space = false;
     for c in value.chars() {
         if c.is_whitespace() || c.is_control() {
             space = !out.is_empty();
             continue;
         }
-        if out.chars().count() >= MAX_HEADER_CHARS {
+        if chars + usize::from(space) >= MAX_HEADER_CHARS {
             break;
         }
         if space {
             out.push(' ');
+            chars += 1;
             space = false;
         }
         out.push(c);
+        chars += 1;
     }
     out
 }

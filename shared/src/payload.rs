@@ -130,7 +130,16 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Decoded>, PayloadErro
 
 /// Decompresses gzip data (all members) up to `cap` bytes of output.
 pub fn gunzip(bytes: &[u8], cap: usize) -> Result<Vec<u8>, PayloadError> {
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(cap));
+    // The trailer's ISIZE (uncompressed size mod 2^32 of the last member) is a
+    // good size hint for the usual single-member report; it is attacker data, so
+    // it is only a hint, and capped.
+    let hint = bytes
+        .len()
+        .checked_sub(4)
+        .and_then(|at| bytes.get(at..))
+        .and_then(|t| <[u8; 4]>::try_from(t).ok())
+        .map_or(0, |t| u32::from_le_bytes(t) as usize);
+    let mut out = Vec::with_capacity(hint.max(bytes.len().saturating_mul(4)).min(cap) + 64);
     flate2::read::MultiGzDecoder::new(bytes)
         .take(cap as u64 + 1)
         .read_to_end(&mut out)

@@ -1,6 +1,6 @@
 //! RFC 3339 date-times as reporters really send them.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 
 /// How a date-time was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,11 @@ pub(crate) fn parse(s: &str) -> Option<(DateTime<Utc>, Read)> {
     }
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
     Some((d.and_hms_opt(0, 0, 0)?.and_utc(), Read::DateOnly))
+}
+
+/// The UTC date, `YYYY-MM-DD` (years outside 0..=9999 keep their sign and digits).
+pub(crate) fn day(dt: &DateTime<Utc>) -> String {
+    format!("{:04}-{:02}-{:02}", dt.year(), dt.month(), dt.day())
 }
 
 /// Formats as RFC 3339 UTC with `Z`, with fractional seconds only when present.

@@ -306,6 +306,17 @@ pub fn normalize_host(s: &str) -> String {
     t.to_ascii_lowercase()
 }
 
+/// [`normalize_host`] for an owned string, reusing it when it is already normal
+/// (the common case).
+pub(crate) fn normalize_host_owned(s: String) -> String {
+    let normal = !s.ends_with('.') && s.trim().len() == s.len() && !s.bytes().any(|b| b.is_ascii_uppercase());
+    if normal {
+        s
+    } else {
+        normalize_host(&s)
+    }
+}
+
 /// Whether `s` is a syntactically valid DNS name (LDH labels and `_`, 1-63 octets
 /// each, at most 253 in all, optional `*.` prefix for patterns when `wildcard`).
 pub fn is_valid_domain(s: &str, wildcard: bool) -> bool {

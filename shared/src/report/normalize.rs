@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use super::datetime::{self, Read};
 use super::raw::{Leaf, Node, RawFailure, RawPolicy, RawPolicyEntry, RawReport, RawSummary, Seq};
 use super::{
-    is_valid_domain, normalize_host, report_key_id, sts, Failure, NormalizedReport, Policy, ReportError,
-    Source, Warning, WarningCode, KNOWN_POLICY_TYPES, KNOWN_RESULT_TYPES, REPORT_SCHEMA,
+    is_valid_domain, normalize_host, normalize_host_owned, report_key_id, sts, Failure, NormalizedReport,
+    Policy, ReportError, Source, Warning, WarningCode, KNOWN_POLICY_TYPES, KNOWN_RESULT_TYPES, REPORT_SCHEMA,
 };
 use crate::Limits;
 
@@ -24,6 +24,28 @@ pub struct ReportHints<'a> {
     /// `google.com!example.com!1725321600!1725407999!001.json.gz`.
     pub file_name: Option<&'a str>,
 }
+
+/// A position in the report, formatted only when a message needs it (building
+/// every field's path as a string up front costs more than the rest of the
+/// normalization).
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root(&'static str),
+    Field(&'a Path<'a>, &'static str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root(name) => f.write_str(name),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+const POLICIES: Path<'static> = Path::Root("policies");
 
 /// Placeholder for a policy or result type the sender did not give.
 const UNSPECIFIED: &str = "unspecified";
@@ -57,7 +79,7 @@ pub fn parse_report(
         Node::Obj(r) => r,
         Node::Other(kind) => return Err(ReportError::NotAnObject(kind)),
     };
-    cx.duplicates("report", &raw.duplicates);
+    cx.duplicates(&Path::Root("report"), &raw.duplicates);
 
     // Required fields first: the ones whose absence is fatal.
     let entries = match raw.policies {
@@ -75,7 +97,7 @@ pub fn parse_report(
     let (start, end) = cx.date_range(raw.date_range)?;
 
     let organization = cx
-        .string(raw.organization_name, "organization-name", true)
+        .string(raw.organization_name, &Path::Root("organization-name"), true)
         .unwrap_or_default();
     let original_report_id = match raw.report_id {
         Some(Leaf::Str(s)) if !s.trim().is_empty() => s,
@@ -94,17 +116,17 @@ pub fn parse_report(
         }
     };
     let id = report_key_id(&organization, &original_report_id);
-    let report_id = cx.truncate(original_report_id, "report-id");
+    let report_id = cx.truncate(original_report_id, &Path::Root("report-id"));
     let contact_info = match raw.contact_info {
-        Some(leaf) => cx.string(Some(leaf), "contact-info", true),
+        Some(leaf) => cx.string(Some(leaf), &Path::Root("contact-info"), true),
         None if raw.email_address.is_some() => {
             cx.warn(
                 WarningCode::AliasField,
                 "contact-info was sent as `email-address` (the RFC prose name)",
             );
-            cx.string(raw.email_address, "email-address", true)
+            cx.string(raw.email_address, &Path::Root("email-address"), true)
         }
-        None => cx.string(None, "contact-info", true),
+        None => cx.string(None, &Path::Root("contact-info"), true),
     };
 
     let mut policies = Vec::with_capacity(entries.len());
@@ -141,7 +163,7 @@ pub fn parse_report(
         report_id,
         organization,
         contact_info,
-        day: start.format("%Y-%m-%d").to_string(),
+        day: datetime::day(&start),
         start: datetime::format(&start),
         end: datetime::format(&end),
         domain,
@@ -186,7 +208,7 @@ impl Cx<'_> {
         });
     }
 
-    fn duplicates(&mut self, path: &str, names: &[&'static str]) {
+    fn duplicates(&mut self, path: &Path<'_>, names: &[&'static str]) {
         for name in names {
             self.warn(
                 WarningCode::DuplicateMember,
@@ -195,7 +217,7 @@ impl Cx<'_> {
         }
     }
 
-    fn truncate(&mut self, mut s: String, path: &str) -> String {
+    fn truncate(&mut self, mut s: String, path: &Path<'_>) -> String {
         let cap = self.limits.max_string_bytes;
         if s.len() > cap {
             let mut cut = cap;
@@ -215,7 +237,7 @@ impl Cx<'_> {
     /// A string field. Missing, `null` and empty give `None` (with a warning when
     /// `template` says the RFC template has the field); numbers and booleans are
     /// turned into their text.
-    fn string(&mut self, leaf: Option<Leaf>, path: &str, template: bool) -> Option<String> {
+    fn string(&mut self, leaf: Option<Leaf>, path: &Path<'_>, template: bool) -> Option<String> {
         match self.string_quiet(leaf, path) {
             Ok(s) => Some(s),
             Err(Absent::Missing) => {
@@ -234,7 +256,7 @@ impl Cx<'_> {
     }
 
     /// Like [`Cx::string`] but leaves the missing/empty warning to the caller.
-    fn string_quiet(&mut self, leaf: Option<Leaf>, path: &str) -> Result<String, Absent> {
+    fn string_quiet(&mut self, leaf: Option<Leaf>, path: &Path<'_>) -> Result<String, Absent> {
         let s = match leaf {
             None | Some(Leaf::Null) => return Err(Absent::Missing),
             Some(Leaf::Str(s)) => s,
@@ -256,7 +278,7 @@ impl Cx<'_> {
         Ok(self.truncate(s, path))
     }
 
-    fn converted(&mut self, path: &str, kind: &str, text: String) -> String {
+    fn converted(&mut self, path: &Path<'_>, kind: &str, text: String) -> String {
         self.warn(
             WarningCode::WrongType,
             format!("{path} is a {kind}, not a string; read as \"{text}\""),
@@ -266,14 +288,14 @@ impl Cx<'_> {
 
     /// A list of strings; a lone string becomes a one-element list. Returns the
     /// list and whether it was a lone string.
-    fn string_list(&mut self, leaf: Option<Leaf>, path: &str) -> Option<(Vec<String>, bool)> {
+    fn string_list(&mut self, leaf: Option<Leaf>, path: &Path<'_>) -> Option<(Vec<String>, bool)> {
         match leaf {
             None | Some(Leaf::Null) => None,
             Some(Leaf::Str(s)) => Some((vec![self.truncate(s, path)], true)),
             Some(Leaf::List(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
-                    let p = format!("{path}[{i}]");
+                    let p = Path::Index(path, i);
                     if let Ok(s) = self.string_quiet(Some(item), &p) {
                         out.push(s);
                     }
@@ -293,9 +315,9 @@ impl Cx<'_> {
     /// A session count: a non-negative integer. Missing or `null` is 0 with a
     /// warning; a numeric string or an integral float is read with a warning;
     /// anything else is fatal.
-    fn count(&mut self, leaf: Option<Leaf>, path: &str) -> Result<u64, ReportError> {
+    fn count(&mut self, leaf: Option<Leaf>, path: &Path<'_>) -> Result<u64, ReportError> {
         let bad = |problem: String| ReportError::BadCount {
-            path: path.to_owned(),
+            path: path.to_string(),
             problem,
         };
         match leaf {
@@ -335,9 +357,9 @@ impl Cx<'_> {
         }
     }
 
-    fn date(&mut self, leaf: Option<Leaf>, path: &str) -> Result<DateTime<Utc>, ReportError> {
+    fn date(&mut self, leaf: Option<Leaf>, path: &Path<'_>) -> Result<DateTime<Utc>, ReportError> {
         let bad = |problem: String| ReportError::BadDate {
-            path: path.to_owned(),
+            path: path.to_string(),
             problem,
         };
         let s = match leaf {
@@ -384,9 +406,9 @@ impl Cx<'_> {
                 })
             }
         };
-        self.duplicates("date-range", &r.duplicates);
-        let start = self.date(r.start, "date-range.start-datetime")?;
-        let end = self.date(r.end, "date-range.end-datetime")?;
+        self.duplicates(&Path::Root("date-range"), &r.duplicates);
+        let start = self.date(r.start, &Path::Root("date-range.start-datetime"))?;
+        let end = self.date(r.end, &Path::Root("date-range.end-datetime"))?;
         let midnight = start.timestamp().rem_euclid(86_400) == 0 && start.timestamp_subsec_nanos() == 0;
         let span = end.signed_duration_since(start).num_seconds();
         if !(midnight && (span == 86_399 || span == 86_400)) {
@@ -408,7 +430,7 @@ impl Cx<'_> {
         e: RawPolicyEntry,
         missing: &mut MissingFields,
     ) -> Result<Policy, ReportError> {
-        let base = format!("policies[{i}]");
+        let base = Path::Index(&POLICIES, i);
         self.duplicates(&base, &e.duplicates);
         let p = match e.policy {
             Some(Node::Obj(p)) => p,
@@ -424,10 +446,10 @@ impl Cx<'_> {
                 RawPolicy::default()
             }
         };
-        let pb = format!("{base}.policy");
+        let pb = Path::Field(&base, "policy");
         self.duplicates(&pb, &p.duplicates);
 
-        let policy_type = match self.string(p.policy_type, &format!("{pb}.policy-type"), true) {
+        let policy_type = match self.string(p.policy_type, &Path::Field(&pb, "policy-type"), true) {
             Some(t) => {
                 let t = t.trim().to_ascii_lowercase();
                 if !KNOWN_POLICY_TYPES.contains(&t.as_str()) {
@@ -454,10 +476,10 @@ impl Cx<'_> {
             (None, None) => None,
         };
         let policy_domain = self
-            .string(domain_leaf, &format!("{pb}.policy-domain"), true)
-            .map(|d| self.domain(&d, &format!("{pb}.policy-domain")));
+            .string(domain_leaf, &Path::Field(&pb, "policy-domain"), true)
+            .map(|d| self.domain(d, &Path::Field(&pb, "policy-domain")));
 
-        let policy_strings = match self.string_list(p.policy_string, &format!("{pb}.policy-string")) {
+        let policy_strings = match self.string_list(p.policy_string, &Path::Field(&pb, "policy-string")) {
             Some((list, lone)) => {
                 if lone {
                     self.warn(
@@ -489,7 +511,7 @@ impl Cx<'_> {
             }
             (None, None) => None,
         };
-        let mx_hosts = match self.string_list(mx_leaf, &format!("{pb}.mx-host")) {
+        let mx_hosts = match self.string_list(mx_leaf, &Path::Field(&pb, "mx-host")) {
             Some((list, lone)) => {
                 if lone {
                     self.warn(
@@ -497,8 +519,8 @@ impl Cx<'_> {
                         format!("{pb}.mx-host is a string, not a list (RFC 8460 erratum 6241)"),
                     );
                 }
-                list.iter()
-                    .map(|h| normalize_host(h))
+                list.into_iter()
+                    .map(normalize_host_owned)
                     .filter(|h| !h.is_empty())
                     .collect()
             }
@@ -510,7 +532,7 @@ impl Cx<'_> {
             }
         };
 
-        let sb = format!("{base}.summary");
+        let sb = Path::Field(&base, "summary");
         let summary = match e.summary {
             Some(Node::Obj(s)) => s,
             Some(Node::Other(kind)) => {
@@ -525,11 +547,11 @@ impl Cx<'_> {
         self.duplicates(&sb, &summary.duplicates);
         let successful = self.count(
             summary.successful,
-            &format!("{sb}.total-successful-session-count"),
+            &Path::Field(&sb, "total-successful-session-count"),
         )?;
-        let failed = self.count(summary.failed, &format!("{sb}.total-failure-session-count"))?;
+        let failed = self.count(summary.failed, &Path::Field(&sb, "total-failure-session-count"))?;
 
-        let fb = format!("{base}.failure-details");
+        let fb = Path::Field(&base, "failure-details");
         let raw_failures = match e.failure_details {
             Some(Seq::List(list)) => list,
             Some(Seq::Other(kind)) => {
@@ -544,7 +566,7 @@ impl Cx<'_> {
         let mut failures = Vec::with_capacity(raw_failures.len());
         for (j, f) in raw_failures.into_iter().enumerate() {
             match f {
-                Node::Obj(f) => failures.push(self.failure(&format!("{fb}[{j}]"), f, missing)?),
+                Node::Obj(f) => failures.push(self.failure(&Path::Index(&fb, j), f, missing)?),
                 Node::Other(kind) => self.warn(
                     WarningCode::ElementSkipped,
                     format!("{fb}[{j}] is a {kind}, not an object; skipped"),
@@ -575,13 +597,13 @@ impl Cx<'_> {
 
     fn failure(
         &mut self,
-        path: &str,
+        path: &Path<'_>,
         f: RawFailure,
         missing: &mut MissingFields,
     ) -> Result<Failure, ReportError> {
         self.duplicates(path, &f.duplicates);
         missing.details += 1;
-        let result_type = match self.string(f.result_type, &format!("{path}.result-type"), true) {
+        let result_type = match self.string(f.result_type, &Path::Field(path, "result-type"), true) {
             Some(t) => t.trim().to_ascii_lowercase(),
             None => UNSPECIFIED.to_owned(),
         };
@@ -592,11 +614,11 @@ impl Cx<'_> {
                 format!("{path}.result-type {result_type:?} is not in the IANA registry; kept"),
             );
         }
-        let count = self.count(f.failed_session_count, &format!("{path}.failed-session-count"))?;
+        let count = self.count(f.failed_session_count, &Path::Field(path, "failed-session-count"))?;
 
         // Template fields that real senders often omit: one summary warning per field.
         let mut template = |cx: &mut Self, leaf: Option<Leaf>, name: &'static str, host: bool| match cx
-            .string_quiet(leaf, &format!("{path}.{name}"))
+            .string_quiet(leaf, &Path::Field(path, name))
         {
             Ok(s) => Some(if host {
                 normalize_host(&s)
@@ -624,7 +646,7 @@ impl Cx<'_> {
         let receiving_ip = template(self, f.receiving_ip, "receiving-ip", false);
 
         let receiving_mx_helo = self
-            .string_quiet(f.receiving_mx_helo, &format!("{path}.receiving-mx-helo"))
+            .string_quiet(f.receiving_mx_helo, &Path::Field(path, "receiving-mx-helo"))
             .ok();
         let info_leaf = match (f.additional_information, f.additional_info_uri) {
             (Some(l), _) => Some(l),
@@ -638,10 +660,10 @@ impl Cx<'_> {
             (None, None) => None,
         };
         let additional_information = self
-            .string_quiet(info_leaf, &format!("{path}.additional-information"))
+            .string_quiet(info_leaf, &Path::Field(path, "additional-information"))
             .ok();
         let failure_reason_code = self
-            .string_quiet(f.failure_reason_code, &format!("{path}.failure-reason-code"))
+            .string_quiet(f.failure_reason_code, &Path::Field(path, "failure-reason-code"))
             .ok();
         Ok(Failure {
             result_type,
@@ -657,8 +679,8 @@ impl Cx<'_> {
     }
 
     /// Normalizes a domain and warns when it is not a valid host name.
-    fn domain(&mut self, d: &str, path: &str) -> String {
-        let n = normalize_host(d);
+    fn domain(&mut self, d: String, path: &Path<'_>) -> String {
+        let n = normalize_host_owned(d);
         if !is_valid_domain(&n, false) {
             self.warn(
                 WarningCode::DomainInvalid,
@@ -684,7 +706,7 @@ impl Cx<'_> {
                 WarningCode::DomainNotInReport,
                 format!("no policy names a policy-domain; took {h} from the TLS-Report-Domain header"),
             );
-            return self.domain(&h, "TLS-Report-Domain");
+            return self.domain(h, &Path::Root("TLS-Report-Domain"));
         }
         if let Some(f) = hints.file_name.and_then(file_name_parts) {
             self.warn(
@@ -694,7 +716,7 @@ impl Cx<'_> {
                     f.domain
                 ),
             );
-            return self.domain(&f.domain, "file name");
+            return self.domain(f.domain, &Path::Root("the file name"));
         }
         self.warn(
             WarningCode::DomainNotInReport,

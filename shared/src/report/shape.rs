@@ -24,21 +24,25 @@ pub fn check_shape(json: &[u8], max_depth: usize, max_items: usize) -> Result<()
     // array, or u64::MAX for an object.
     const OBJECT: u64 = u64::MAX;
     let mut stack: Vec<u64> = Vec::with_capacity(16);
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in json {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut i = 0;
+    while i < json.len() {
+        let b = json[i];
+        i += 1;
         match b {
-            b'"' => in_string = true,
+            b'"' => {
+                // Skip the string: jump to the next quote or backslash.
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &json[i.min(json.len())..]) {
+                        None => return Ok(()),
+                        Some(at) if json[i + at] == b'"' => {
+                            i += at + 1;
+                            break;
+                        }
+                        // A backslash escapes the next byte.
+                        Some(at) => i += at + 2,
+                    }
+                }
+            }
             b'[' | b'{' => {
                 if stack.len() >= max_depth {
                     return Err(ShapeError::TooDeep(max_depth));
