@@ -779,3 +779,49 @@ fn require_dkim_rejects_unauthenticated_mail_and_accepts_signed_mail() {
         Some("google.com")
     );
 }
+
+#[test]
+fn domain_falls_back_to_header_then_file_name_then_unknown() {
+    let no_domain = good_with(r#""policy-domain":"eden.one","#, "");
+    let hints = |header: Option<&'static str>, file: Option<&'static str>| ReportHints {
+        header_domain: header,
+        header_submitter: None,
+        file_name: file,
+    };
+    let by = |h: ReportHints<'_>| {
+        let r = parse_report(no_domain.as_bytes(), &IngestConfig::default().limits, &h).unwrap();
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.code == WarningCode::DomainNotInReport),
+            "{:?}",
+            r.warnings
+        );
+        r.domain
+    };
+    assert_eq!(
+        by(hints(
+            Some("Eden.One."),
+            Some("google.com!other.example!1!2.json")
+        )),
+        "eden.one"
+    );
+    assert_eq!(
+        by(hints(
+            None,
+            Some("google.com!From-File.example!1731024000!1731110399!001.json.gz")
+        )),
+        "from-file.example"
+    );
+    assert_eq!(by(hints(None, Some("report.json"))), "_unknown");
+    assert_eq!(by(hints(None, None)), "_unknown");
+    // The body wins when it names a domain.
+    let r = parse_report(
+        GOOD.as_bytes(),
+        &IngestConfig::default().limits,
+        &hints(Some("other.example"), None),
+    )
+    .unwrap();
+    assert_eq!(r.domain, "eden.one");
+    assert!(r.warnings.iter().any(|w| w.code == WarningCode::HeaderMismatch));
+}
