@@ -11,17 +11,23 @@
 //!   records, with their storage keys;
 //! * [`store`]: the [`store::ObjectStore`] trait and its local-directory and
 //!   in-memory implementations;
-//! * [`limits`]: every cap on outside input.
+//! * [`limits`]: every cap on outside input;
+//! * [`diag`]: lint findings (rule ID, severity, message);
+//! * [`records`]: strict parsers for the `_mta-sts` and `_smtp._tls` TXT records;
+//! * [`policy`]: the strict `mta-sts.txt` parser and the `mx` pattern matcher.
 //!
 //! Nothing in `report`, `payload`, `mail` or the pure half of `ingest` touches
 //! the clock, the network or the filesystem: time and storage come in as
 //! arguments and traits.
 
+pub mod diag;
 pub mod ingest;
 pub mod keys;
 pub mod limits;
 pub mod mail;
 pub mod payload;
+pub mod policy;
+pub mod records;
 pub mod report;
 pub mod store;
 

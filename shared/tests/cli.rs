@@ -72,7 +72,10 @@ fn ingests_the_samples_then_counts_duplicates() {
         summary.starts_with("5 inputs -> 4 reports written, 1 duplicate, 1 rejected (bad-gzip: 1)"),
         "{summary}"
     );
-    assert!(summary.contains("\n5 warning(s) recorded in the reports written"), "{summary}");
+    assert!(
+        summary.contains("\n5 warning(s) recorded in the reports written"),
+        "{summary}"
+    );
     assert!(summary.contains(&format!("store: {store_s}")), "{summary}");
 
     let files = files_under(&store);
