@@ -11,7 +11,7 @@
 //! * a value that should be an object or an array but is not becomes
 //!   [`Node::Other`] / [`Seq::Other`] with the JSON kind it had.
 //!
-//! [`crate::report::normalize`] turns these raw values into the normalized schema.
+//! [`crate::report::parse_report`] turns these raw values into the normalized schema.
 
 use std::fmt;
 use std::marker::PhantomData;
