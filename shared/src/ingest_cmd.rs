@@ -237,7 +237,10 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Collects the files under `path`, sorted, skipping hidden entries.
+/// Collects the files under `path`, sorted, skipping hidden entries. A path
+/// given on the command line is followed if it is a symbolic link; inside a
+/// directory, links to files are taken and links to directories are not walked,
+/// so a link loop cannot recurse forever.
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let meta = std::fs::metadata(path)?;
     if meta.is_file() {
@@ -247,17 +250,26 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     if !meta.is_dir() {
         bail!("not a file or directory");
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            !p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
-        })
-        .collect();
-    entries.sort();
-    for e in entries {
-        collect(&e, out)?;
+    walk(path, out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        if entry.file_name().to_str().is_some_and(|n| n.starts_with('.')) {
+            continue;
+        }
+        entries.push((entry.path(), entry.file_type()?));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, kind) in entries {
+        if kind.is_dir() {
+            walk(&path, out)?;
+        } else if kind.is_file() || (kind.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()))
+        {
+            out.push(path);
+        }
     }
     Ok(())
 }

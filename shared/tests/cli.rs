@@ -273,3 +273,26 @@ fn ingests_into_an_s3_store() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unusable"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn directory_walk_takes_file_links_and_survives_link_loops() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(inputs.join("sub")).unwrap();
+    std::fs::copy(samples().join("google-eden.eml"), inputs.join("sub/a.eml")).unwrap();
+    std::os::unix::fs::symlink(samples().join("microsoft-eden.eml"), inputs.join("b.eml")).unwrap();
+    std::os::unix::fs::symlink(&inputs, inputs.join("sub/loop")).unwrap();
+    let store = dir.path().join("s");
+    let out = stsguard(&[
+        "ingest",
+        "--store",
+        store.to_str().unwrap(),
+        inputs.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("2 inputs -> 2 reports written, 0 duplicates, 0 rejected"),
+        "{}",
+        text(&out.stdout)
+    );
+}
