@@ -14,7 +14,8 @@
 //! * [`limits`]: every cap on outside input;
 //! * [`diag`]: lint findings (rule ID, severity, message);
 //! * [`records`]: strict parsers for the `_mta-sts` and `_smtp._tls` TXT records;
-//! * [`policy`]: the strict `mta-sts.txt` parser and the `mx` pattern matcher.
+//! * [`policy`]: the strict `mta-sts.txt` parser and the `mx` pattern matcher;
+//! * [`lint`]: one domain's records, policy and MX set against the rule catalogue.
 //!
 //! Nothing in `report`, `payload`, `mail` or the pure half of `ingest` touches
 //! the clock, the network or the filesystem: time and storage come in as
@@ -24,6 +25,7 @@ pub mod diag;
 pub mod ingest;
 pub mod keys;
 pub mod limits;
+pub mod lint;
 pub mod mail;
 pub mod payload;
 pub mod policy;

@@ -4,13 +4,15 @@
 //! 2 (the input or the invocation was unusable).
 
 mod ingest_cmd;
+mod lint_cmd;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Watch the TLS of your inbound mail: ingest SMTP TLS reports (RFC 8460) into a
-/// store of normalized JSON, one object per report.
+/// Watch the TLS of your inbound mail and guard your MTA-STS deployment: ingest
+/// SMTP TLS reports (RFC 8460) into a store of normalized JSON, and lint MTA-STS
+/// records and policies before they ship.
 #[derive(Debug, Parser)]
 #[command(name = "stsguard", version, about, long_about = None)]
 struct Cli {
@@ -23,12 +25,16 @@ enum Command {
     /// Ingest report mail (.eml) and report files (.json, .json.gz, .zip) into a store.
     #[command(long_about = ingest_cmd::LONG_ABOUT)]
     Ingest(ingest_cmd::Args),
+    /// Lint one domain's MTA-STS/TLSRPT records, policy and MX set (no Terraform needed).
+    #[command(long_about = lint_cmd::LONG_ABOUT)]
+    Lint(lint_cmd::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(args) => ingest_cmd::run(args),
+        Command::Lint(args) => lint_cmd::run(args),
     };
     match result {
         Ok(code) => code,

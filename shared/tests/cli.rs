@@ -296,3 +296,125 @@ fn directory_walk_takes_file_links_and_survives_link_loops() {
         text(&out.stdout)
     );
 }
+
+const POLICY: &[u8] = b"version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmax_age: 1209600\r\n";
+
+fn lint_with_policy(policy: &[u8], extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mta-sts.txt");
+    std::fs::write(&file, policy).unwrap();
+    let mut args = vec![
+        "lint",
+        "--domain",
+        "example.com",
+        "--policy",
+        file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    stsguard(&args)
+}
+
+#[test]
+fn lint_domain_catches_an_uncovered_mx_and_passes_a_clean_deployment() {
+    let records = [
+        "--sts-record",
+        "v=STSv1; id=20240601T000000",
+        "--tlsrpt-record",
+        "v=TLSRPTv1; rua=mailto:tlsrpt@example.com",
+    ];
+    let mut args = records.to_vec();
+    args.extend([
+        "--mx",
+        "mx1.example.com",
+        "--mx",
+        "mx2.example.com",
+        "--format",
+        "json",
+    ]);
+    let out = lint_with_policy(POLICY, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v.as_array().unwrap()[0];
+    assert_eq!(
+        (f["rule"].as_str(), f["severity"].as_str(), f["domain"].as_str()),
+        (Some("XCK001"), Some("error"), Some("example.com"))
+    );
+    assert!(f["message"].as_str().unwrap().contains("mx2.example.com"));
+    assert!(f["address"].is_null());
+    assert!(!f["help"].as_str().unwrap().is_empty());
+
+    let mut clean = records.to_vec();
+    clean.extend(["--mx", "MX1.example.com."]);
+    let out = lint_with_policy(POLICY, &clean);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("no findings"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn lint_domain_fail_on_threshold_dig_form_and_null_mx() {
+    // A stale pattern is info: exit 0 by default, 1 with --fail-on info.
+    let policy = b"version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: old.example.com\r\nmax_age: 1209600\r\n";
+    let out = lint_with_policy(policy, &["--mx", "mx1.example.com"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("XCK003"));
+    let out = lint_with_policy(policy, &["--mx", "mx1.example.com", "--fail-on", "info"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // Character-strings as dig prints them are joined with no separator.
+    let out = stsguard(&[
+        "lint",
+        "--domain",
+        "example.com",
+        "--sts-record",
+        r#""v=STSv1; id=2024" "0601""#,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = stsguard(&[
+        "lint",
+        "--domain",
+        "example.com",
+        "--sts-record",
+        r#""v=STSv1; id=2024" " 0601""#,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("STS005"), "{}", text(&out.stdout));
+
+    // Two records at _mta-sts: no policy for senders.
+    let out = stsguard(&[
+        "lint",
+        "--domain",
+        "example.com",
+        "--sts-record",
+        "v=STSv1; id=a",
+        "--sts-record",
+        "v=STSv1; id=b",
+    ]);
+    assert!(text(&out.stdout).contains("STS003"), "{}", text(&out.stdout));
+
+    let out = lint_with_policy(POLICY, &["--mx", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("XCK002"));
+    let out = lint_with_policy(POLICY, &["--no-mx"]);
+    assert!(text(&out.stdout).contains("XCK002"));
+    let out = lint_with_policy(POLICY, &["--no-mx", "--mx", "a.example.com"]);
+    assert_eq!(out.status.code(), Some(2), "--no-mx and --mx conflict");
+}
+
+#[test]
+fn lint_with_an_unreadable_policy_exits_2() {
+    let out = stsguard(&[
+        "lint",
+        "--domain",
+        "example.com",
+        "--policy",
+        "/nonexistent/mta-sts.txt",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot read the policy"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = stsguard(&["lint", "--help"]);
+    assert!(text(&out.stdout).contains("XCK001") && text(&out.stdout).contains("Exit status"));
+}

@@ -1,0 +1,324 @@
+//! Linting one domain's MTA-STS and TLSRPT deployment from its parts: the TXT
+//! records at `_mta-sts` and `_smtp._tls`, the `mta-sts.txt` body and the MX set.
+//!
+//! [`lint_domain`] is pure. It runs the grammar checks of [`crate::records`] and
+//! [`crate::policy`] and the offline cross-checks between the policy and the MX
+//! set (XCK001, XCK002, XCK003, XCK009). A part that is not given is not guessed:
+//! the checks that need it are skipped.
+
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::policy::{mx_matches, parse_policy, Mode};
+use crate::records::{parse_sts_records, parse_tlsrpt_records};
+
+/// What is known about a domain's MX records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MxSet {
+    /// Not known: the MX cross-checks are skipped.
+    Unknown,
+    /// The domain has no MX records: the implicit MX is the domain itself.
+    NoMx,
+    /// A null MX (RFC 7505): the domain accepts no mail.
+    Null,
+    /// These MX targets.
+    Hosts(Vec<String>),
+}
+
+/// The parts of one domain's deployment, as DNS and HTTPS would serve them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainInput {
+    /// The policy domain.
+    pub domain: String,
+    /// TXT records at `_mta-sts.<domain>`, each as its character-strings; `None`
+    /// when not given.
+    pub sts_records: Option<Vec<Vec<Vec<u8>>>>,
+    /// TXT records at `_smtp._tls.<domain>`; `None` when not given.
+    pub tlsrpt_records: Option<Vec<Vec<Vec<u8>>>>,
+    /// The `mta-sts.txt` body, byte-exact; `None` when not given.
+    pub policy: Option<Vec<u8>>,
+    /// The MX set.
+    pub mx: MxSet,
+}
+
+/// One finding, as the `json` output writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Rule ID from the catalogue, e.g. `XCK001`.
+    pub rule: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// The policy domain.
+    pub domain: String,
+    /// One line naming the offending value.
+    pub message: String,
+    /// The plan address of the resource that caused it, when linting a plan.
+    pub address: Option<String>,
+    /// What the rule checks and how to fix it.
+    pub help: &'static str,
+}
+
+/// Lints one domain. Findings are sorted by severity (errors first), then rule.
+pub fn lint_domain(input: &DomainInput) -> Vec<Finding> {
+    let domain = crate::report::normalize_host(&input.domain);
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    if let Some(records) = &input.sts_records {
+        diags.extend(parse_sts_records(records).diagnostics);
+    }
+    let tlsrpt = input.tlsrpt_records.as_ref().map(|r| parse_tlsrpt_records(r));
+    if let Some(t) = &tlsrpt {
+        diags.extend(t.diagnostics.iter().cloned());
+    }
+    if let Some(body) = &input.policy {
+        let parsed = parse_policy(body, Some(&domain));
+        diags.extend(parsed.diagnostics);
+        let policy = parsed.policy;
+        let active = match policy.mode {
+            Some(Mode::Enforce) => Some(Severity::Error),
+            Some(Mode::Testing) => Some(Severity::Warning),
+            _ => None,
+        };
+        if active.is_some() && tlsrpt.as_ref().is_some_and(|t| !t.discoverable) {
+            diags.push(Diagnostic::new(
+                "TLR001",
+                Severity::Warning,
+                "the policy is active but no usable _smtp._tls record exists: failures go unreported",
+            ));
+        }
+        let patterns: Vec<&str> = policy
+            .mx
+            .iter()
+            .filter(|p| p.valid)
+            .map(|p| p.pattern.as_str())
+            .collect();
+        if let Some(sev) = active {
+            mx_checks(&domain, &input.mx, &patterns, sev, &mut diags);
+        }
+    }
+    let mut out: Vec<Finding> = diags
+        .into_iter()
+        .map(|d| Finding {
+            rule: d.rule,
+            severity: d.severity,
+            domain: domain.clone(),
+            message: d.message,
+            address: None,
+            help: help(d.rule),
+        })
+        .collect();
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(b.rule)));
+    out
+}
+
+/// XCK001, XCK002, XCK003 and XCK009 for an active policy (`sev`: error for
+/// enforce, warning for testing).
+fn mx_checks(domain: &str, mx: &MxSet, patterns: &[&str], sev: Severity, diags: &mut Vec<Diagnostic>) {
+    let covered = |host: &str| patterns.iter().any(|p| mx_matches(p, host));
+    match mx {
+        MxSet::Unknown => {}
+        MxSet::Null => diags.push(Diagnostic::new(
+            "XCK002",
+            Severity::Error,
+            format!("{domain} has a null MX (it accepts no mail), yet publishes an active MTA-STS policy"),
+        )),
+        MxSet::NoMx => {
+            if !covered(domain) {
+                diags.push(Diagnostic::new(
+                    "XCK002",
+                    Severity::Error,
+                    format!("{domain} has no MX records, so mail goes to {domain} itself, which no mx pattern matches"),
+                ));
+            }
+        }
+        MxSet::Hosts(hosts) => {
+            let hosts: Vec<String> = hosts.iter().map(|h| crate::report::normalize_host(h)).collect();
+            for host in &hosts {
+                if host.parse::<std::net::IpAddr>().is_ok() {
+                    diags.push(Diagnostic::new(
+                        "XCK009",
+                        Severity::Warning,
+                        format!("MX target {host} is an IP address; MX targets must be host names"),
+                    ));
+                } else if !covered(host) {
+                    diags.push(Diagnostic::new(
+                        "XCK001",
+                        sev,
+                        format!(
+                            "MX host {host} matches no mx pattern of the policy ({})",
+                            patterns.join(", ")
+                        ),
+                    ));
+                }
+            }
+            for p in patterns {
+                if !hosts.iter().any(|h| mx_matches(p, h)) {
+                    diags.push(Diagnostic::new(
+                        "XCK003",
+                        Severity::Info,
+                        format!(
+                            "mx pattern {p} matches none of the MX hosts ({})",
+                            hosts.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// What a rule checks and how to fix it, in one or two sentences.
+pub fn help(rule: &str) -> &'static str {
+    match rule {
+        "STS002" => "The _mta-sts TXT record must begin with exactly `v=STSv1` (case-sensitive, nothing before it, no spaces around `=`); otherwise senders discard it. Rewrite it as `v=STSv1; id=<id>`.",
+        "STS003" => "Senders need exactly one `v=STSv1` record at _mta-sts; with two or more they treat the domain as having no policy. Delete all but one.",
+        "STS004" => "The `id` must be 1 to 32 letters or digits, nothing else (no dashes, dots or colons). Use e.g. a timestamp like 20240601T120000 without punctuation, and change it whenever the policy changes.",
+        "STS005" => "The record must be `name=value` fields separated by `;` (spaces only next to `;`), with no empty fields and nothing trailing. Character-strings are joined with no separator, so split values must not gain spaces.",
+        "STS006" => "`v=STSv1 ;` is grammatical but fails the `begins with v=STSv1;` test some senders and tools apply. Remove the space before the `;`.",
+        "STS007" => "A field appears twice. The RFC takes the first, but some senders take the last, so they can disagree about the id. Keep one.",
+        "STS008" => "Only `v=STSv1` records belong at _mta-sts. Unrelated TXT records there (often from a wildcard TXT) confuse checkers; move them.",
+        "STS010" => "An unknown field or key: senders ignore it, some checkers complain. Remove it unless you rely on it.",
+        "TLR001" => "The MTA-STS policy is active but there is no usable _smtp._tls record, so senders never report failures. Publish `v=TLSRPTv1; rua=mailto:<address>`.",
+        "TLR002" => "The _smtp._tls record must begin with exactly `v=TLSRPTv1`. Rewrite it as `v=TLSRPTv1; rua=mailto:<address>`.",
+        "TLR003" => "Senders need exactly one `v=TLSRPTv1` record; with more they assume there is none. Merge them into one record with a comma-separated rua list.",
+        "TLR004" => "The record needs a non-empty `rua=` list of report destinations.",
+        "TLR005" => "Report destinations must be `mailto:` or `https:` URIs. Write `rua=mailto:tlsrpt@example.com`, not a bare address.",
+        "TLR006" => "A rua URI is malformed: no spaces around `=`, percent-encode `,` `!` and `;` inside URIs, and no DMARC-style size suffix like `!10m`.",
+        "TLR007" => "Legal but poorly supported: put all destinations in one `rua=` field directly after `v=TLSRPTv1`, and no space before the first `;`.",
+        "POL001" => "The policy body is not a key/value policy (HTML, JSON, empty, or a byte order mark before the first key). Serve plain `key: value` lines.",
+        "POL002" => "`version: STSv1` is required, exactly so.",
+        "POL003" => "`mode` is required and must be exactly `testing`, `enforce` or `none`.",
+        "POL004" => "`max_age` is required: 1 to 10 digits, at most 31557600 (one year).",
+        "POL005" => "A `testing` or `enforce` policy needs at least one `mx:` line naming your MX hosts.",
+        "POL006" => "An `mx` value must be a host name or `*.` plus a domain: no trailing dot, port, IP address, URL or non-ASCII (use A-labels).",
+        "POL007" => "Lines must end in LF or CRLF; bare CR, U+2028 and control characters break parsers.",
+        "POL008" => "Keys are lower-case, start at the beginning of the line and are followed directly by `:`; values must not contain invisible or non-breaking spaces.",
+        "POL009" => "Blank lines, `#` comments and extra trailing newlines are outside the grammar; some senders reject the policy or misread the next key. Remove them.",
+        "POL010" => "A field appears twice; senders disagree on which one wins (first or last), which can silently downgrade `enforce`. Keep one.",
+        "POL011" => "Legal, but some tools and guides expect otherwise: CRLF line endings, `version` on the first line, each `mx` line once, lower-case host names.",
+        "POL012" => "`max_age` is short: senders re-fetch often and a DNS or HTTPS hiccup leaves them without a policy. Use weeks (e.g. 1209600) once the policy is stable.",
+        "POL013" => "`mode: none` is the opt-out step; pair it with a short `max_age` (about one day) so senders forget the old policy quickly.",
+        "POL014" => "A wildcard this broad lets any host with a certificate under that name act as your MX. List your MX hosts or a narrower wildcard.",
+        "XCK001" => "Every MX host must match an `mx` pattern, or senders that enforce the policy will not deliver to it. Add the host (or a one-label wildcard) to the policy, publish it, then bump the `_mta-sts` id.",
+        "XCK002" => "With no MX records, mail goes to the domain itself, so a pattern must match the bare domain; with a null MX, an MTA-STS policy makes no sense. Fix the MX records or the policy.",
+        "XCK003" => "A pattern matches none of the MX hosts; it only widens what senders accept. Remove it once no MX uses it.",
+        "XCK009" => "MX targets must be host names (not IP addresses or CNAMEs): pattern matching and the certificate check use the MX name.",
+        "NET006" => "The policy body is larger than the 64 KiB senders are told they may read; keep it small.",
+        _ => "See the rule catalogue.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(policy: &str, mx: MxSet) -> DomainInput {
+        DomainInput {
+            domain: "example.com".into(),
+            sts_records: Some(vec![vec![b"v=STSv1; id=20240601".to_vec()]]),
+            tlsrpt_records: Some(vec![vec![b"v=TLSRPTv1; rua=mailto:tlsrpt@example.com".to_vec()]]),
+            policy: Some(policy.as_bytes().to_vec()),
+            mx,
+        }
+    }
+
+    fn rules(f: &[Finding]) -> Vec<(&'static str, Severity)> {
+        f.iter().map(|f| (f.rule, f.severity)).collect()
+    }
+
+    const ENFORCE: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.mail.example.com\r\nmax_age: 1209600\r\n";
+
+    fn hosts(h: &[&str]) -> MxSet {
+        MxSet::Hosts(h.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    #[test]
+    fn rfc8461_4_1_uncovered_mx_fires_xck001_by_mode() {
+        // (The unused wildcard is also reported, as stale: XCK003.)
+        let f = lint_domain(&input(ENFORCE, hosts(&["mx1.example.com.", "mx3.example.com"])));
+        assert_eq!(
+            rules(&f),
+            [("XCK001", Severity::Error), ("XCK003", Severity::Info)]
+        );
+        assert!(f[0].message.contains("mx3.example.com"));
+        let testing = ENFORCE.replace("enforce", "testing");
+        let f = lint_domain(&input(&testing, hosts(&["mx1.example.com", "mx3.example.com"])));
+        assert_eq!(
+            rules(&f),
+            [("XCK001", Severity::Warning), ("XCK003", Severity::Info)]
+        );
+        // Covered: exact name (any case, trailing dot) and a one-label wildcard.
+        let f = lint_domain(&input(
+            ENFORCE,
+            hosts(&["MX1.example.com.", "a.mail.example.com"]),
+        ));
+        assert!(f.is_empty(), "{f:?}");
+        // A wildcard covers one label only.
+        let f = lint_domain(&input(
+            ENFORCE,
+            hosts(&["mx1.example.com", "a.b.mail.example.com"]),
+        ));
+        assert_eq!(
+            rules(&f),
+            [("XCK001", Severity::Error), ("XCK003", Severity::Info)]
+        );
+        // mode none: nothing to enforce, no cross-check.
+        let none = "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n";
+        assert!(lint_domain(&input(none, hosts(&["elsewhere.example.net"]))).is_empty());
+        // Unknown MX set: skipped, not guessed.
+        assert!(lint_domain(&input(ENFORCE, MxSet::Unknown)).is_empty());
+    }
+
+    #[test]
+    fn rfc8461_4_1_no_mx_and_null_mx_fire_xck002() {
+        let f = lint_domain(&input(ENFORCE, MxSet::NoMx));
+        assert_eq!(rules(&f), [("XCK002", Severity::Error)]);
+        let bare = "version: STSv1\r\nmode: enforce\r\nmx: example.com\r\nmax_age: 1209600\r\n";
+        assert!(lint_domain(&input(bare, MxSet::NoMx)).is_empty());
+        let f = lint_domain(&input(ENFORCE, MxSet::Null));
+        assert_eq!(rules(&f), [("XCK002", Severity::Error)]);
+    }
+
+    #[test]
+    fn stale_pattern_and_ip_targets() {
+        let f = lint_domain(&input(ENFORCE, hosts(&["mx1.example.com"])));
+        assert_eq!(rules(&f), [("XCK003", Severity::Info)]);
+        let f = lint_domain(&input(
+            ENFORCE,
+            hosts(&["mx1.example.com", "a.mail.example.com", "192.0.2.1"]),
+        ));
+        assert_eq!(rules(&f), [("XCK009", Severity::Warning)]);
+    }
+
+    #[test]
+    fn rfc8460_3_active_policy_without_tlsrpt_fires_tlr001() {
+        let mut i = input(ENFORCE, MxSet::Unknown);
+        i.tlsrpt_records = Some(vec![vec![b"v=spf1 -all".to_vec()]]);
+        assert!(rules(&lint_domain(&i)).contains(&("TLR001", Severity::Warning)));
+        i.tlsrpt_records = None;
+        assert!(
+            !rules(&lint_domain(&i)).iter().any(|r| r.0 == "TLR001"),
+            "not given: not guessed"
+        );
+    }
+
+    #[test]
+    fn grammar_findings_carry_domain_and_help() {
+        let mut i = input(ENFORCE, MxSet::Unknown);
+        i.sts_records = Some(vec![vec![b"v=STSv1; id=2024-06-01".to_vec()]]);
+        let f = lint_domain(&i);
+        assert_eq!(f[0].rule, "STS004");
+        assert_eq!(f[0].domain, "example.com");
+        assert!(f[0].help.contains("letters or digits"));
+        assert!(
+            KNOWN.iter().all(|r| help(r) != help("NOPE")),
+            "every implemented rule has help"
+        );
+    }
+
+    const KNOWN: [&str; 34] = [
+        "STS002", "STS003", "STS004", "STS005", "STS006", "STS007", "STS008", "STS010", "TLR001", "TLR002",
+        "TLR003", "TLR004", "TLR005", "TLR006", "TLR007", "POL001", "POL002", "POL003", "POL004", "POL005",
+        "POL006", "POL007", "POL008", "POL009", "POL010", "POL011", "POL012", "POL013", "POL014", "XCK001",
+        "XCK002", "XCK003", "XCK009", "NET006",
+    ];
+}
