@@ -166,6 +166,104 @@ fn mx_checks(domain: &str, mx: &MxSet, patterns: &[&str], sev: Severity, diags: 
     }
 }
 
+/// SARIF 2.1.0 log of the findings, with rule metadata, as GitHub code scanning
+/// accepts it. `artifact` is the file the findings are reported against (the
+/// plan or the policy file; a pseudo path such as `mta-sts/<domain>` otherwise).
+pub fn to_sarif(findings: &[Finding], artifact: &str) -> serde_json::Value {
+    let mut rule_ids: Vec<&'static str> = findings.iter().map(|f| f.rule).collect();
+    rule_ids.sort_unstable();
+    rule_ids.dedup();
+    let level = |s: Severity| match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    };
+    let rules: Vec<serde_json::Value> = rule_ids
+        .iter()
+        .map(|id| {
+            let worst = findings
+                .iter()
+                .filter(|f| f.rule == *id)
+                .map(|f| f.severity)
+                .max();
+            serde_json::json!({
+                "id": id,
+                "name": id,
+                "shortDescription": {"text": first_sentence(help(id))},
+                "fullDescription": {"text": help(id)},
+                "help": {"text": help(id)},
+                "defaultConfiguration": {"level": level(worst.unwrap_or(Severity::Warning))},
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "ruleId": f.rule,
+                "ruleIndex": rule_ids.iter().position(|r| *r == f.rule).unwrap_or(0),
+                "level": level(f.severity),
+                "message": {"text": format!("{}: {}", f.domain, f.message)},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": artifact},
+                        "region": {"startLine": 1},
+                    },
+                    "logicalLocations": [{"name": f.address.clone().unwrap_or_else(|| f.domain.clone()), "kind": "resource"}],
+                }],
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "stsguard",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+fn first_sentence(text: &str) -> &str {
+    text.find(". ").map_or(text, |i| &text[..=i])
+}
+
+/// GitHub Actions workflow commands (`::error file=…,title=…::message`), one per
+/// finding; info findings become `::notice`. Values are escaped as the runner
+/// requires, so report text cannot inject another command.
+pub fn to_github(findings: &[Finding], file: Option<&str>) -> String {
+    fn data(s: &str) -> String {
+        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    }
+    fn property(s: &str) -> String {
+        data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    let mut out = String::new();
+    for f in findings {
+        let cmd = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut props = Vec::new();
+        if let Some(file) = file {
+            props.push(format!("file={}", property(file)));
+        }
+        props.push(format!("title={}", property(&format!("{} {}", f.rule, f.domain))));
+        out.push_str(&format!(
+            "::{cmd} {}::{}\n",
+            props.join(","),
+            data(&format!("{} ({})", f.message, f.help))
+        ));
+    }
+    out
+}
+
 /// What a rule checks and how to fix it, in one or two sentences.
 pub fn help(rule: &str) -> &'static str {
     match rule {
@@ -209,6 +307,7 @@ pub fn help(rule: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn input(policy: &str, mx: MxSet) -> DomainInput {
@@ -312,6 +411,49 @@ mod tests {
         assert!(
             KNOWN.iter().all(|r| help(r) != help("NOPE")),
             "every implemented rule has help"
+        );
+    }
+
+    #[test]
+    fn sarif_has_rule_metadata_and_levels() {
+        let f = lint_domain(&input(ENFORCE, hosts(&["mx1.example.com", "mx3.example.com"])));
+        let v = to_sarif(&f, "mta-sts.txt");
+        assert_eq!(v["version"], "2.1.0");
+        let run = &v["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0]["id"], "XCK001");
+        assert_eq!(rules[0]["defaultConfiguration"]["level"], "error");
+        let results = run["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(
+            (results[1]["ruleId"].as_str(), results[1]["level"].as_str()),
+            (Some("XCK003"), Some("note"))
+        );
+        assert_eq!(results[1]["ruleIndex"], 1);
+        assert_eq!(
+            results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "mta-sts.txt"
+        );
+    }
+
+    #[test]
+    fn github_annotations_escape_report_text() {
+        let f = vec![Finding {
+            rule: "XCK001",
+            severity: Severity::Error,
+            domain: "example.com".into(),
+            message: "evil\n::error::injected 100%".into(),
+            address: None,
+            help: "fix, then: retry",
+        }];
+        let out = to_github(&f, Some("dir/mta,sts.txt"));
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(
+            out.starts_with(
+                "::error file=dir/mta%2Csts.txt,title=XCK001 example.com::evil%0A::error::injected 100%25"
+            ),
+            "{out}"
         );
     }
 

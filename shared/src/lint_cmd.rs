@@ -4,13 +4,13 @@
 // An edge module: it reads the policy file.
 #![allow(clippy::disallowed_methods)]
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use stsguard::diag::Severity;
-use stsguard::lint::{lint_domain, DomainInput, Finding, MxSet};
+use stsguard::lint::{lint_domain, to_github, to_sarif, DomainInput, Finding, MxSet};
 use stsguard::records::parse_presentation;
 
 pub(crate) const LONG_ABOUT: &str = "\
@@ -74,8 +74,14 @@ pub(crate) struct Args {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
+    /// Grouped by domain, coloured on a terminal (NO_COLOR turns colour off).
     Text,
+    /// A list of findings: rule, severity, domain, message, address, help.
     Json,
+    /// SARIF 2.1.0 with rule metadata, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -123,7 +129,23 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
             let json = serde_json::to_string_pretty(&findings).context("cannot render the findings")?;
             println!("{json}");
         }
-        Format::Text => print_text(&args.domain, &findings),
+        Format::Sarif => {
+            let artifact = args
+                .policy
+                .as_ref()
+                .map_or_else(|| format!("mta-sts/{}", args.domain), |p| p.display().to_string());
+            let json = serde_json::to_string_pretty(&to_sarif(&findings, &artifact))
+                .context("cannot render SARIF")?;
+            println!("{json}");
+        }
+        Format::Github => {
+            let file = args.policy.as_ref().map(|p| p.display().to_string());
+            print!("{}", to_github(&findings, file.as_deref()));
+        }
+        Format::Text => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            print_text(&args.domain, &findings, colour);
+        }
     }
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
@@ -137,19 +159,25 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
-fn print_text(domain: &str, findings: &[Finding]) {
+fn print_text(domain: &str, findings: &[Finding], colour: bool) {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     println!("{domain}");
     if findings.is_empty() {
         println!("  no findings");
     }
     for f in findings {
-        let sev = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
+        let (sev, code) = match f.severity {
+            Severity::Error => ("error", "31"),
+            Severity::Warning => ("warning", "33"),
+            Severity::Info => ("info", "36"),
         };
-        println!("  {sev:<8}{}  {}", f.rule, f.message);
+        let sev = format!("{sev:<8}");
+        let sev = if colour {
+            format!("\x1b[1;{code}m{sev}\x1b[0m")
+        } else {
+            sev
+        };
+        println!("  {sev}{}  {}", f.rule, f.message);
         println!("          help: {}", f.help);
     }
     println!(

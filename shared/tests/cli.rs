@@ -418,3 +418,27 @@ fn lint_with_an_unreadable_policy_exits_2() {
     let out = stsguard(&["lint", "--help"]);
     assert!(text(&out.stdout).contains("XCK001") && text(&out.stdout).contains("Exit status"));
 }
+
+#[test]
+fn lint_sarif_and_github_formats() {
+    let out = lint_with_policy(POLICY, &["--mx", "mx2.example.com", "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(v["runs"][0]["tool"]["driver"]["name"], "stsguard");
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "XCK001");
+    let uri = v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(uri.ends_with("mta-sts.txt"), "{uri}");
+
+    let out = lint_with_policy(POLICY, &["--mx", "mx2.example.com", "--format", "github"]);
+    let t = text(&out.stdout);
+    assert!(
+        t.starts_with("::error file=") && t.contains("title=XCK001 example.com::MX host mx2.example.com"),
+        "{t}"
+    );
+    // Not a terminal: no colour codes in text output.
+    let out = lint_with_policy(POLICY, &["--mx", "mx2.example.com"]);
+    assert!(!text(&out.stdout).contains('\u{1b}'));
+}
