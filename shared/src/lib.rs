@@ -15,7 +15,8 @@
 //! * [`diag`]: lint findings (rule ID, severity, message);
 //! * [`records`]: strict parsers for the `_mta-sts` and `_smtp._tls` TXT records;
 //! * [`policy`]: the strict `mta-sts.txt` parser and the `mx` pattern matcher;
-//! * [`lint`]: one domain's records, policy and MX set against the rule catalogue.
+//! * [`lint`]: one domain's records, policy and MX set against the rule catalogue;
+//! * [`plan`]: the planned DNS records and policy files in `terraform show -json` output.
 //!
 //! Nothing in `report`, `payload`, `mail` or the pure half of `ingest` touches
 //! the clock, the network or the filesystem: time and storage come in as
@@ -28,6 +29,7 @@ pub mod limits;
 pub mod lint;
 pub mod mail;
 pub mod payload;
+pub mod plan;
 pub mod policy;
 pub mod records;
 pub mod report;
