@@ -110,6 +110,142 @@ pub fn lint_domain(input: &DomainInput) -> Vec<Finding> {
     out
 }
 
+/// Lints every domain that a Terraform plan gives an `_mta-sts` or `_smtp._tls`
+/// record, or a policy file. Records and files the plan deletes are not linted
+/// as deployed; their removal is judged by XCK007. A part the plan does not
+/// contain is not guessed.
+pub fn lint_plan(plan: &crate::plan::Plan) -> Vec<Finding> {
+    use crate::plan::Action;
+    let live = |a: Action| a != Action::Delete;
+    let mut domains: Vec<String> = plan
+        .records
+        .iter()
+        .filter_map(|r| {
+            r.fqdn
+                .strip_prefix("_mta-sts.")
+                .or_else(|| r.fqdn.strip_prefix("_smtp._tls."))
+                .map(str::to_owned)
+        })
+        .chain(plan.policies.iter().filter_map(|p| p.domain.clone()))
+        .collect();
+    domains.sort();
+    domains.dedup();
+    let mut out = Vec::new();
+    for d in domains {
+        let txt_at = |name: String| {
+            plan.records
+                .iter()
+                .filter(move |r| r.rtype == "TXT" && r.fqdn == name)
+                .collect::<Vec<_>>()
+        };
+        let sts = txt_at(format!("_mta-sts.{d}"));
+        let tlsrpt = txt_at(format!("_smtp._tls.{d}"));
+        let mx: Vec<_> = plan
+            .records
+            .iter()
+            .filter(|r| r.rtype == "MX" && r.fqdn == d && live(r.action))
+            .collect();
+        let policy = plan
+            .policies
+            .iter()
+            .find(|p| p.domain.as_deref() == Some(d.as_str()));
+        let values = |rs: &[&crate::plan::PlannedRecord]| {
+            let known: Vec<Vec<Vec<u8>>> = rs
+                .iter()
+                .filter(|r| live(r.action) && !r.unknown)
+                .flat_map(|r| r.values.clone())
+                .collect();
+            (!known.is_empty()).then_some(known)
+        };
+        let input = DomainInput {
+            domain: d.clone(),
+            sts_records: values(&sts),
+            tlsrpt_records: values(&tlsrpt),
+            policy: policy.filter(|p| live(p.action)).and_then(|p| p.body.clone()),
+            mx: if mx.is_empty() || mx.iter().any(|r| r.unknown) {
+                MxSet::Unknown
+            } else {
+                MxSet::Hosts(mx.iter().flat_map(|r| r.mx_hosts.clone()).collect())
+            },
+        };
+        let address = |rule: &str| -> Option<String> {
+            let first = |rs: &[&crate::plan::PlannedRecord]| rs.first().map(|r| r.address.clone());
+            match &rule[..3] {
+                "STS" => first(&sts),
+                "TLR" => first(&tlsrpt).or_else(|| policy.map(|p| p.address.clone())),
+                _ => policy.map(|p| p.address.clone()).or_else(|| first(&mx)),
+            }
+        };
+        let mut findings = lint_domain(&input);
+        findings.extend(history_checks(&d, policy, &sts));
+        for f in &mut findings {
+            f.address = address(f.rule);
+        }
+        out.extend(findings);
+    }
+    out
+}
+
+/// XCK004 (policy changed, id not) and XCK007 (removal without the `none` step),
+/// from the plan's before and after values.
+fn history_checks(
+    domain: &str,
+    policy: Option<&crate::plan::PlannedPolicy>,
+    sts: &[&crate::plan::PlannedRecord],
+) -> Vec<Finding> {
+    use crate::plan::Action;
+    let mut diags = Vec::new();
+    let id_of = |values: &[Vec<Vec<u8>>]| parse_sts_records(values).record.and_then(|r| r.id);
+    let before_mode = policy
+        .and_then(|p| p.before.as_deref())
+        .map(|b| parse_policy(b, Some(domain)).policy.mode);
+    if let Some(p) = policy {
+        if let (Some(before), Some(after)) = (&p.before, &p.body) {
+            if before != after && p.action != Action::Delete {
+                let sts_changed = sts.iter().any(|r| match (&r.before, r.action) {
+                    (_, Action::Create) => true,
+                    (Some(b), Action::Update | Action::Replace) => r.unknown || id_of(b) != id_of(&r.values),
+                    _ => false,
+                });
+                if sts.is_empty() {
+                    diags.push(Diagnostic::new(
+                        "XCK004",
+                        Severity::Info,
+                        format!("{} changes the policy, but the _mta-sts record is not in this plan, so the id change could not be checked", p.address),
+                    ));
+                } else if !sts_changed {
+                    diags.push(Diagnostic::new(
+                        "XCK004",
+                        Severity::Error,
+                        format!("{} changes the policy content, but the _mta-sts id stays the same: senders keep the cached old policy", p.address),
+                    ));
+                }
+            }
+        }
+    }
+    let active_before = matches!(before_mode, Some(Some(Mode::Enforce | Mode::Testing)));
+    let removed =
+        policy.is_some_and(|p| p.action == Action::Delete) || sts.iter().any(|r| r.action == Action::Delete);
+    if removed && active_before {
+        diags.push(Diagnostic::new(
+            "XCK007",
+            Severity::Warning,
+            "the plan removes the MTA-STS record or policy while the last policy is testing or enforce: publish mode none with a short max_age and a new id first, wait out the old max_age, then remove",
+        ));
+    }
+    diags
+        .into_iter()
+        .map(|d| Finding {
+            rule: d.rule,
+            severity: d.severity,
+            domain: domain.to_owned(),
+            message: d.message,
+            address: None,
+            help: help(d.rule),
+        })
+        .collect()
+}
+
 /// XCK001, XCK002, XCK003 and XCK009 for an active policy (`sev`: error for
 /// enforce, warning for testing).
 fn mx_checks(domain: &str, mx: &MxSet, patterns: &[&str], sev: Severity, diags: &mut Vec<Diagnostic>) {
@@ -299,6 +435,8 @@ pub fn help(rule: &str) -> &'static str {
         "XCK001" => "Every MX host must match an `mx` pattern, or senders that enforce the policy will not deliver to it. Add the host (or a one-label wildcard) to the policy, publish it, then bump the `_mta-sts` id.",
         "XCK002" => "With no MX records, mail goes to the domain itself, so a pattern must match the bare domain; with a null MX, an MTA-STS policy makes no sense. Fix the MX records or the policy.",
         "XCK003" => "A pattern matches none of the MX hosts; it only widens what senders accept. Remove it once no MX uses it.",
+        "XCK004" => "Senders re-fetch the policy only when the _mta-sts id changes. Whenever the policy content changes, publish a new id (after the new policy is served), and never reuse an old id.",
+        "XCK007" => "Removing MTA-STS safely: serve `mode: none` with a short max_age and a new id, wait for the largest max_age ever served to pass, and only then delete the record and the policy.",
         "XCK009" => "MX targets must be host names (not IP addresses or CNAMEs): pattern matching and the certificate check use the MX name.",
         "NET006" => "The policy body is larger than the 64 KiB senders are told they may read; keep it small.",
         _ => "See the rule catalogue.",

@@ -14,7 +14,8 @@ use stsguard::lint::{lint_domain, to_github, to_sarif, DomainInput, Finding, MxS
 use stsguard::records::parse_presentation;
 
 pub(crate) const LONG_ABOUT: &str = "\
-Lint one domain's MTA-STS and TLSRPT deployment before it ships: the TXT records
+Lint MTA-STS and TLSRPT deployments before they ship: a Terraform plan, or one
+domain's parts given directly: the TXT records
 at _mta-sts and _smtp._tls, the mta-sts.txt policy, and the MX set, exactly as DNS
 and HTTPS would serve them. Findings use the stable rule IDs of the catalogue
 (STS*, TLR*, POL*, XCK*), each with a one-line message and help.
@@ -31,36 +32,52 @@ Examples:
       --mx mx1.example.com --mx mx2.example.com
   stsguard lint --domain example.com --sts-record '\"v=STSv1; id=2024\" \"0601\"'
 
+With a Terraform plan (terraform show -json plan.out > plan.json), every domain
+the plan gives an _mta-sts or _smtp._tls record or an mta-sts.txt object is
+linted, findings name the resource address, and the plan's before/after values
+add XCK004 (policy changed but id not) and XCK007 (removal without the none
+step). Route 53, Cloudflare, Google Cloud DNS, Azure DNS and DigitalOcean
+records; S3, GCS, Azure blob and local_file policy objects.
+
 Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 when
-the invocation or an input file is unusable. Reading Terraform plans
-(stsguard lint PLAN.json) is not available in this version.";
+the invocation or an input file is unusable.";
 
 /// Arguments of `stsguard lint`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["plan", "domain"])))]
 pub(crate) struct Args {
-    /// The policy domain.
+    /// A Terraform plan as JSON: `terraform show -json plan.out > plan.json` (OpenTofu too).
+    #[arg(value_name = "PLAN.json", conflicts_with_all = ["domain"])]
+    plan: Option<PathBuf>,
+
+    /// Lint one domain from the parts given below instead of a plan.
     #[arg(long, value_name = "DOMAIN")]
-    domain: String,
+    domain: Option<String>,
 
     /// A TXT record at _mta-sts.DOMAIN, once per record. Its text, or its
     /// character-strings as dig prints them ("v=STSv1; id=2024" "0601").
-    #[arg(long = "sts-record", value_name = "TXT")]
+    #[arg(long = "sts-record", value_name = "TXT", requires = "domain")]
     sts_records: Vec<String>,
 
     /// A TXT record at _smtp._tls.DOMAIN, once per record (same forms).
-    #[arg(long = "tlsrpt-record", value_name = "TXT")]
+    #[arg(long = "tlsrpt-record", value_name = "TXT", requires = "domain")]
     tlsrpt_records: Vec<String>,
 
     /// The mta-sts.txt body, read byte-exact.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "domain")]
     policy: Option<PathBuf>,
 
     /// An MX host of the domain, once per MX record; `.` is a null MX (RFC 7505).
-    #[arg(long = "mx", value_name = "HOST", conflicts_with = "no_mx")]
+    #[arg(
+        long = "mx",
+        value_name = "HOST",
+        conflicts_with = "no_mx",
+        requires = "domain"
+    )]
     mx: Vec<String>,
 
     /// The domain has no MX records (mail then goes to the domain itself).
-    #[arg(long)]
+    #[arg(long, requires = "domain")]
     no_mx: bool,
 
     /// Output format.
@@ -95,6 +112,35 @@ enum FailOn {
 const MAX_POLICY_FILE: u64 = 1 << 20;
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
+    let (findings, label, artifact) = match (&args.plan, &args.domain) {
+        (Some(plan), _) => {
+            let mut json = Vec::new();
+            std::fs::File::open(plan)
+                .and_then(|f| {
+                    f.take(stsguard::plan::MAX_PLAN_BYTES as u64 + 1)
+                        .read_to_end(&mut json)
+                })
+                .with_context(|| format!("cannot read the plan {}", plan.display()))?;
+            let parsed = stsguard::plan::read_plan(&json).with_context(|| format!("{}", plan.display()))?;
+            for note in &parsed.notes {
+                eprintln!("stsguard: note: {note}");
+            }
+            let name = plan.display().to_string();
+            (stsguard::lint::lint_plan(&parsed), name.clone(), name)
+        }
+        (None, Some(domain)) => {
+            let artifact = args
+                .policy
+                .as_ref()
+                .map_or_else(|| format!("mta-sts/{domain}"), |p| p.display().to_string());
+            (lint_parts(&args, domain)?, domain.clone(), artifact)
+        }
+        (None, None) => anyhow::bail!("give a PLAN.json or --domain"),
+    };
+    report(&args, &findings, &label, &artifact)
+}
+
+fn lint_parts(args: &Args, domain: &str) -> Result<Vec<Finding>> {
     let policy = match &args.policy {
         Some(path) => {
             let mut body = Vec::new();
@@ -117,34 +163,34 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     } else {
         MxSet::Hosts(args.mx.clone())
     };
-    let findings = lint_domain(&DomainInput {
-        domain: args.domain.clone(),
+    Ok(lint_domain(&DomainInput {
+        domain: domain.to_owned(),
         sts_records: records(&args.sts_records),
         tlsrpt_records: records(&args.tlsrpt_records),
         policy,
         mx,
-    });
+    }))
+}
+
+fn report(args: &Args, findings: &[Finding], label: &str, artifact: &str) -> Result<ExitCode> {
+    let findings = findings.to_vec();
     match args.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&findings).context("cannot render the findings")?;
             println!("{json}");
         }
         Format::Sarif => {
-            let artifact = args
-                .policy
-                .as_ref()
-                .map_or_else(|| format!("mta-sts/{}", args.domain), |p| p.display().to_string());
-            let json = serde_json::to_string_pretty(&to_sarif(&findings, &artifact))
+            let json = serde_json::to_string_pretty(&to_sarif(&findings, artifact))
                 .context("cannot render SARIF")?;
             println!("{json}");
         }
         Format::Github => {
-            let file = args.policy.as_ref().map(|p| p.display().to_string());
-            print!("{}", to_github(&findings, file.as_deref()));
+            let file = (args.plan.is_some() || args.policy.is_some()).then_some(artifact);
+            print!("{}", to_github(&findings, file));
         }
         Format::Text => {
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            print_text(&args.domain, &findings, colour);
+            print_text(label, &findings, colour);
         }
     }
     let threshold = match args.fail_on {
@@ -159,13 +205,17 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
-fn print_text(domain: &str, findings: &[Finding], colour: bool) {
+fn print_text(label: &str, findings: &[Finding], colour: bool) {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-    println!("{domain}");
     if findings.is_empty() {
-        println!("  no findings");
+        println!("{label}\n  no findings");
     }
+    let mut domain = None;
     for f in findings {
+        if domain != Some(&f.domain) {
+            println!("{}", f.domain);
+            domain = Some(&f.domain);
+        }
         let (sev, code) = match f.severity {
             Severity::Error => ("error", "31"),
             Severity::Warning => ("warning", "33"),
@@ -178,6 +228,9 @@ fn print_text(domain: &str, findings: &[Finding], colour: bool) {
             sev
         };
         println!("  {sev}{}  {}", f.rule, f.message);
+        if let Some(a) = &f.address {
+            println!("          at: {a}");
+        }
         println!("          help: {}", f.help);
     }
     println!(

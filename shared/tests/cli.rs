@@ -442,3 +442,44 @@ fn lint_sarif_and_github_formats() {
     let out = lint_with_policy(POLICY, &["--mx", "mx2.example.com"]);
     assert!(!text(&out.stdout).contains('\u{1b}'));
 }
+
+fn plans() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plans")
+}
+
+#[test]
+fn lint_reads_terraform_plans_and_refuses_what_it_cannot_read() {
+    let out = stsguard(&[
+        "lint",
+        plans().join("aws.json").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v.as_array().unwrap()[0];
+    assert_eq!(f["address"], "module.mail.module.org.aws_s3_object.policy");
+    assert_eq!(f["domain"], "example.com");
+    // What could not be attributed is said, not guessed.
+    assert!(
+        text(&out.stderr).contains("could not be attributed"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let v2 = dir.path().join("v2.json");
+    std::fs::write(&v2, br#"{"format_version":"2.0","planned_values":{}}"#).unwrap();
+    let out = stsguard(&["lint", v2.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("format_version"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = stsguard(&["lint"]);
+    assert_eq!(out.status.code(), Some(2), "neither a plan nor --domain");
+    let out = stsguard(&["lint", v2.to_str().unwrap(), "--mx", "a.example.com"]);
+    assert_eq!(out.status.code(), Some(2), "--mx belongs to --domain");
+}
