@@ -130,7 +130,7 @@ pub fn lint_plan(plan: &crate::plan::Plan) -> Vec<Finding> {
         .collect();
     domains.sort();
     domains.dedup();
-    let mut out = Vec::new();
+    let mut out = misplaced_records(plan);
     for d in domains {
         let txt_at = |name: String| {
             plan.records
@@ -178,10 +178,106 @@ pub fn lint_plan(plan: &crate::plan::Plan) -> Vec<Finding> {
         };
         let mut findings = lint_domain(&input);
         findings.extend(history_checks(&d, policy, &sts));
-        for f in &mut findings {
+        findings.extend(ttl_checks(&d, &sts, &tlsrpt));
+        for f in findings.iter_mut().filter(|f| f.address.is_none()) {
             f.address = address(f.rule);
         }
         out.extend(findings);
+    }
+    out
+}
+
+/// STS008 and TLR008: records at names senders never look at.
+fn misplaced_records(plan: &crate::plan::Plan) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for r in plan
+        .records
+        .iter()
+        .filter(|r| r.rtype == "TXT" && r.action != crate::plan::Action::Delete)
+    {
+        let text: Vec<u8> = r.values.first().map(|v| v.concat()).unwrap_or_default();
+        let (rule, right, domain) = if let Some(d) = r
+            .fqdn
+            .strip_prefix("_mta_sts.")
+            .or_else(|| r.fqdn.strip_prefix("mta-sts."))
+        {
+            ("STS008", "_mta-sts", d)
+        } else if let Some(d) = r
+            .fqdn
+            .strip_prefix("_smtp-tlsrpt.")
+            .or_else(|| r.fqdn.strip_prefix("_smtp._tcp."))
+        {
+            ("TLR008", "_smtp._tls", d)
+        } else if text.starts_with(b"v=STSv1") && !r.fqdn.starts_with("_mta-sts.") {
+            ("STS008", "_mta-sts", r.fqdn.as_str())
+        } else if text.starts_with(b"v=TLSRPTv1") && !r.fqdn.starts_with("_smtp._tls.") {
+            ("TLR008", "_smtp._tls", r.fqdn.as_str())
+        } else {
+            continue;
+        };
+        let looks_like = if rule == "STS008" {
+            b"v=STSv1".as_slice()
+        } else {
+            b"v=TLSRPTv1".as_slice()
+        };
+        if !text.starts_with(looks_like) {
+            continue;
+        }
+        out.push(Finding {
+            rule,
+            severity: Severity::Warning,
+            domain: domain.to_owned(),
+            message: format!(
+                "record at {} will never be read: senders look only at {right}.{domain}",
+                r.fqdn
+            ),
+            address: Some(r.address.clone()),
+            help: help(rule),
+        });
+    }
+    out
+}
+
+/// STS009: TTL advice for the planned `_mta-sts` and `_smtp._tls` records.
+fn ttl_checks(
+    domain: &str,
+    sts: &[&crate::plan::PlannedRecord],
+    tlsrpt: &[&crate::plan::PlannedRecord],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut push = |r: &crate::plan::PlannedRecord, severity, message: String| {
+        out.push(Finding {
+            rule: "STS009",
+            severity,
+            domain: domain.to_owned(),
+            message,
+            address: Some(r.address.clone()),
+            help: help("STS009"),
+        });
+    };
+    for r in sts.iter().filter(|r| r.action != crate::plan::Action::Delete) {
+        match r.ttl {
+            Some(t) if t < 300 => push(
+                r,
+                Severity::Warning,
+                format!("_mta-sts.{domain} TTL {t} s is below 300 s: every DNS hiccup hides the policy from senders without a cache"),
+            ),
+            Some(t) if t > 3600 => push(
+                r,
+                Severity::Info,
+                format!("_mta-sts.{domain} TTL {t} s is above 3600 s: id changes spread slowly"),
+            ),
+            _ => {}
+        }
+    }
+    for r in tlsrpt.iter().filter(|r| r.action != crate::plan::Action::Delete) {
+        if let Some(t) = r.ttl.filter(|t| *t < 3600) {
+            push(
+                r,
+                Severity::Info,
+                format!("_smtp._tls.{domain} TTL {t} s is below 3600 s; RFC 8460 §7 advises a large TTL (or DNSSEC)"),
+            );
+        }
     }
     out
 }
@@ -400,6 +496,14 @@ pub fn to_github(findings: &[Finding], file: Option<&str>) -> String {
     out
 }
 
+/// The rule IDs this version implements, in catalogue order.
+pub const RULES: [&str; 38] = [
+    "STS002", "STS003", "STS004", "STS005", "STS006", "STS007", "STS008", "STS009", "STS010", "TLR001",
+    "TLR002", "TLR003", "TLR004", "TLR005", "TLR006", "TLR007", "TLR008", "POL001", "POL002", "POL003",
+    "POL004", "POL005", "POL006", "POL007", "POL008", "POL009", "POL010", "POL011", "POL012", "POL013",
+    "POL014", "XCK001", "XCK002", "XCK003", "XCK004", "XCK007", "XCK009", "NET006",
+];
+
 /// What a rule checks and how to fix it, in one or two sentences.
 pub fn help(rule: &str) -> &'static str {
     match rule {
@@ -409,7 +513,9 @@ pub fn help(rule: &str) -> &'static str {
         "STS005" => "The record must be `name=value` fields separated by `;` (spaces only next to `;`), with no empty fields and nothing trailing. Character-strings are joined with no separator, so split values must not gain spaces.",
         "STS006" => "`v=STSv1 ;` is grammatical but fails the `begins with v=STSv1;` test some senders and tools apply. Remove the space before the `;`.",
         "STS007" => "A field appears twice. The RFC takes the first, but some senders take the last, so they can disagree about the id. Keep one.",
-        "STS008" => "Only `v=STSv1` records belong at _mta-sts. Unrelated TXT records there (often from a wildcard TXT) confuse checkers; move them.",
+        "STS008" => "Senders look for the record only at `_mta-sts.<policy domain>`, and only `v=STSv1` records belong there: move a record from the apex, `_mta_sts` or a parent zone, and move unrelated TXT records (often from a wildcard) away.",
+        "STS009" => "DNS TTLs: keep _mta-sts at or below an hour so id changes spread, but at least 300 s (for it and the mta-sts host) so a DNS hiccup does not hide the policy; give _smtp._tls a long TTL (or DNSSEC).",
+        "TLR008" => "Senders look for the TLSRPT record only at `_smtp._tls.<domain>` (not `_smtp-tlsrpt`, `_smtp._tcp` or the apex). Move it there.",
         "STS010" => "An unknown field or key: senders ignore it, some checkers complain. Remove it unless you rely on it.",
         "TLR001" => "The MTA-STS policy is active but there is no usable _smtp._tls record, so senders never report failures. Publish `v=TLSRPTv1; rua=mailto:<address>`.",
         "TLR002" => "The _smtp._tls record must begin with exactly `v=TLSRPTv1`. Rewrite it as `v=TLSRPTv1; rua=mailto:<address>`.",
@@ -547,7 +653,7 @@ mod tests {
         assert_eq!(f[0].domain, "example.com");
         assert!(f[0].help.contains("letters or digits"));
         assert!(
-            KNOWN.iter().all(|r| help(r) != help("NOPE")),
+            RULES.iter().all(|r| help(r) != help("NOPE")),
             "every implemented rule has help"
         );
     }
@@ -594,11 +700,4 @@ mod tests {
             "{out}"
         );
     }
-
-    const KNOWN: [&str; 34] = [
-        "STS002", "STS003", "STS004", "STS005", "STS006", "STS007", "STS008", "STS010", "TLR001", "TLR002",
-        "TLR003", "TLR004", "TLR005", "TLR006", "TLR007", "POL001", "POL002", "POL003", "POL004", "POL005",
-        "POL006", "POL007", "POL008", "POL009", "POL010", "POL011", "POL012", "POL013", "POL014", "XCK001",
-        "XCK002", "XCK003", "XCK009", "NET006",
-    ];
 }

@@ -240,3 +240,24 @@ fn print_text(label: &str, findings: &[Finding], colour: bool) {
         count(Severity::Info)
     );
 }
+
+/// `stsguard explain RULE`.
+pub(crate) fn explain(rule: &str) -> Result<ExitCode> {
+    let id = rule.trim().to_ascii_uppercase();
+    if id == "ALL" {
+        for r in stsguard::lint::RULES {
+            println!("{r}  {}", stsguard::lint::help(r));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    match stsguard::lint::RULES.iter().find(|r| **r == id) {
+        Some(r) => {
+            println!("{r}\n\n{}", stsguard::lint::help(r));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => anyhow::bail!(
+            "unknown rule {rule:?}: this version implements {} (see `stsguard explain all`)",
+            stsguard::lint::RULES.join(", ")
+        ),
+    }
+}

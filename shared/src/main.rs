@@ -28,6 +28,12 @@ enum Command {
     /// Lint one domain's MTA-STS/TLSRPT records, policy and MX set (no Terraform needed).
     #[command(long_about = lint_cmd::LONG_ABOUT)]
     Lint(lint_cmd::Args),
+    /// Explain a lint rule: what it checks and how to fix it (e.g. `stsguard explain XCK004`).
+    Explain {
+        /// A rule ID such as STS004, POL003 or XCK001; `all` lists every rule.
+        #[arg(value_name = "RULE")]
+        rule: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -35,6 +41,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => ingest_cmd::run(args),
         Command::Lint(args) => lint_cmd::run(args),
+        Command::Explain { rule } => lint_cmd::explain(&rule),
     };
     match result {
         Ok(code) => code,

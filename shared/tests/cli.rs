@@ -483,3 +483,23 @@ fn lint_reads_terraform_plans_and_refuses_what_it_cannot_read() {
     let out = stsguard(&["lint", v2.to_str().unwrap(), "--mx", "a.example.com"]);
     assert_eq!(out.status.code(), Some(2), "--mx belongs to --domain");
 }
+
+#[test]
+fn explain_teaches_each_rule() {
+    let out = stsguard(&["explain", "xck004"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).starts_with("XCK004\n\n") && text(&out.stdout).contains("new id"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = stsguard(&["explain", "all"]);
+    assert_eq!(text(&out.stdout).lines().count(), stsguard::lint::RULES.len());
+    let out = stsguard(&["explain", "STS999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("unknown rule"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -177,3 +177,71 @@ fn grammar_findings_point_at_the_record() {
         )]
     );
 }
+
+fn with_record(name: &str, ttl: u64, text: &str) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&plan(
+        "20240601",
+        "20240601",
+        Some(OLD),
+        Some(OLD),
+        &["mx1.example.com"],
+    ))
+    .unwrap();
+    let values = json!({"zone_id": "Z1", "name": name, "type": "TXT", "ttl": ttl, "records": [text]});
+    v["planned_values"]["root_module"]["resources"].as_array_mut().unwrap().push(json!({
+        "address": "aws_route53_record.extra", "mode": "managed", "type": "aws_route53_record", "name": "extra",
+        "values": values}));
+    v["resource_changes"].as_array_mut().unwrap().push(json!({
+        "address": "aws_route53_record.extra", "mode": "managed", "type": "aws_route53_record", "name": "extra",
+        "change": {"actions": ["create"], "before": null, "after": values, "after_unknown": {}}}));
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn rfc8460_3_tlsrpt_record_at_the_wrong_name_fires_tlr008() {
+    let got = rules(&with_record(
+        "_smtp-tlsrpt.example.com",
+        86400,
+        "v=TLSRPTv1; rua=mailto:t@example.com",
+    ));
+    assert!(
+        got.contains(&(
+            "TLR008".into(),
+            "Warning".into(),
+            Some("aws_route53_record.extra".into())
+        )),
+        "{got:?}"
+    );
+    let got = rules(&with_record(
+        "_smtp._tls.example.com",
+        86400,
+        "v=TLSRPTv1; rua=mailto:t@example.com",
+    ));
+    assert!(!got.iter().any(|(r, _, _)| r == "TLR008"), "{got:?}");
+    let got = rules(&with_record("example.com", 300, "v=STSv1; id=1"));
+    assert!(got.iter().any(|(r, _, _)| r == "STS008"), "{got:?}");
+}
+
+#[test]
+fn rfc8461_8_1_ttl_advice_fires_sts009() {
+    let got = rules(&with_record(
+        "_smtp._tls.example.com",
+        300,
+        "v=TLSRPTv1; rua=mailto:t@example.com",
+    ));
+    assert!(
+        got.contains(&(
+            "STS009".into(),
+            "Info".into(),
+            Some("aws_route53_record.extra".into())
+        )),
+        "{got:?}"
+    );
+    // The _mta-sts record of the base plan has TTL 300: no finding.
+    let got = rules(&with_record(
+        "_smtp._tls.example.com",
+        86400,
+        "v=TLSRPTv1; rua=mailto:t@example.com",
+    ));
+    assert!(!got.iter().any(|(r, _, _)| r == "STS009"), "{got:?}");
+}
