@@ -32,6 +32,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::records::{character_strings, Escapes};
+
 /// The largest plan accepted, in bytes (512 MiB).
 pub const MAX_PLAN_BYTES: usize = 512 << 20;
 /// Records (values) read from one resource; the rest are reported in a note.
@@ -1199,61 +1201,11 @@ fn route53_txt(address: &str, v: &str, notes: &mut Notes) -> Vec<Vec<u8>> {
     })
 }
 
-/// Character-strings in DNS presentation form: quoted or bare, separated by
-/// blanks or adjacent (`"a""b"`); `\X` is `X`, `\DDD` a byte (decimal per RFC 1035,
-/// or octal for Route 53). `None` when a quote is unbalanced or an escape is bad.
+/// Character-strings in DNS presentation form, strictly (`None` on an unbalanced
+/// quote or a bad escape); `\DDD` is octal for Route 53, decimal otherwise.
 fn presentation(v: &str, octal: bool) -> Option<Vec<Vec<u8>>> {
-    let b = v.as_bytes();
-    let mut i = 0;
-    let mut out = Vec::new();
-    loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= b.len() {
-            break;
-        }
-        let mut cur = Vec::new();
-        let quoted = b[i] == b'"';
-        if quoted {
-            i += 1;
-        }
-        loop {
-            let Some(&c) = b.get(i) else {
-                if quoted {
-                    return None;
-                }
-                break;
-            };
-            if quoted && c == b'"' {
-                i += 1;
-                break;
-            }
-            if !quoted && (c.is_ascii_whitespace() || c == b'"') {
-                break;
-            }
-            if c == b'\\' {
-                let digits = b.get(i + 1..i + 4).filter(|d| d.iter().all(u8::is_ascii_digit));
-                if let Some(d) = digits {
-                    let base = if octal { 8 } else { 10 };
-                    let n = d.iter().try_fold(0u32, |n, x| {
-                        let x = u32::from(x - b'0');
-                        (x < base).then_some(n * base + x)
-                    })?;
-                    cur.push(u8::try_from(n).ok()?);
-                    i += 4;
-                } else {
-                    cur.push(*b.get(i + 1)?);
-                    i += 2;
-                }
-                continue;
-            }
-            cur.push(c);
-            i += 1;
-        }
-        out.push(cur);
-    }
-    Some(out)
+    let escapes = if octal { Escapes::Octal } else { Escapes::Decimal };
+    character_strings(v, escapes, true)
 }
 
 // ---------------------------------------------------------------------------

@@ -750,7 +750,29 @@ pub fn parse_presentation(text: &str) -> Vec<Vec<u8>> {
     if !trimmed.starts_with('"') {
         return vec![text.as_bytes().to_vec()];
     }
-    let b = trimmed.as_bytes();
+    character_strings(trimmed, Escapes::Decimal, false).unwrap_or_default()
+}
+
+/// How `\DDD` escapes are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Escapes {
+    /// Decimal, as RFC 1035 and `dig` write them.
+    Decimal,
+    /// Octal, as Route 53 writes them.
+    Octal,
+}
+
+/// Character-strings in DNS presentation form: quoted or bare, separated by blanks
+/// or adjacent (`"a""b"`); `\X` is `X`, `\DDD` one byte. When `strict`, an
+/// unbalanced quote or a bad escape gives `None`; otherwise the reader recovers
+/// (an unterminated string runs to the end, a lone `\` or an out-of-range `\DDD`
+/// is kept as text) and always answers `Some`.
+pub(crate) fn character_strings(v: &str, escapes: Escapes, strict: bool) -> Option<Vec<Vec<u8>>> {
+    let b = v.as_bytes();
+    let base = match escapes {
+        Escapes::Decimal => 10,
+        Escapes::Octal => 8,
+    };
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
@@ -763,9 +785,11 @@ pub fn parse_presentation(text: &str) -> Vec<Vec<u8>> {
             i += 1;
         }
         let mut cur = Vec::new();
+        let mut closed = !quoted;
         while let Some(&c) = b.get(i) {
             if quoted && c == b'"' {
                 i += 1;
+                closed = true;
                 break;
             }
             if !quoted && (c.is_ascii_whitespace() || c == b'"') {
@@ -773,16 +797,25 @@ pub fn parse_presentation(text: &str) -> Vec<Vec<u8>> {
             }
             if c == b'\\' {
                 let ddd = b.get(i + 1..i + 4).filter(|d| d.iter().all(u8::is_ascii_digit));
-                let value = ddd.map(|d| d.iter().fold(0u32, |acc, &x| acc * 10 + u32::from(x - b'0')));
-                match (value.and_then(|v| u8::try_from(v).ok()), b.get(i + 1)) {
+                let value = ddd.and_then(|d| {
+                    d.iter()
+                        .try_fold(0u32, |n, &x| {
+                            let x = u32::from(x - b'0');
+                            (x < base).then_some(n * base + x)
+                        })
+                        .and_then(|n| u8::try_from(n).ok())
+                });
+                match (value, b.get(i + 1)) {
                     (Some(byte), _) => {
                         cur.push(byte);
                         i += 4;
                     }
+                    (None, _) if strict && ddd.is_some() => return None,
                     (None, Some(&next)) => {
                         cur.push(next);
                         i += 2;
                     }
+                    (None, None) if strict => return None,
                     (None, None) => {
                         cur.push(c);
                         i += 1;
@@ -793,7 +826,10 @@ pub fn parse_presentation(text: &str) -> Vec<Vec<u8>> {
             cur.push(c);
             i += 1;
         }
+        if strict && !closed {
+            return None;
+        }
         out.push(cur);
     }
-    out
+    Some(out)
 }
