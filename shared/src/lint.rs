@@ -107,7 +107,31 @@ pub fn lint_domain(input: &DomainInput) -> Vec<Finding> {
         })
         .collect();
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(b.rule)));
-    out
+    out.into_iter().map(inert).collect()
+}
+
+/// Findings quote names, hosts and addresses from plans and records: control
+/// characters in them are written as escapes, so no input can move a terminal's
+/// cursor or start a new line in an annotation.
+fn inert(mut f: Finding) -> Finding {
+    fn clean(s: &str) -> String {
+        if !s.chars().any(char::is_control) {
+            return s.to_owned();
+        }
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    }
+    f.domain = clean(&f.domain);
+    f.message = clean(&f.message);
+    f.address = f.address.as_deref().map(clean);
+    f
 }
 
 /// Lints every domain that a Terraform plan gives an `_mta-sts` or `_smtp._tls`
@@ -184,7 +208,7 @@ pub fn lint_plan(plan: &crate::plan::Plan) -> Vec<Finding> {
         }
         out.extend(findings);
     }
-    out
+    out.into_iter().map(inert).collect()
 }
 
 /// STS008 and TLR008: records at names senders never look at.
@@ -656,6 +680,17 @@ mod tests {
             RULES.iter().all(|r| help(r) != help("NOPE")),
             "every implemented rule has help"
         );
+    }
+
+    #[test]
+    fn control_characters_in_hosts_stay_inert() {
+        let f = lint_domain(&input(
+            ENFORCE,
+            hosts(&["mx1.example.com", "evil\u{1b}[2J\nhost.example.com"]),
+        ));
+        let xck = f.iter().find(|f| f.rule == "XCK001").unwrap();
+        assert!(!xck.message.chars().any(char::is_control), "{:?}", xck.message);
+        assert!(xck.message.contains("\\u{1b}"), "{:?}", xck.message);
     }
 
     #[test]
