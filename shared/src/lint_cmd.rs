@@ -173,24 +173,23 @@ fn lint_parts(args: &Args, domain: &str) -> Result<Vec<Finding>> {
 }
 
 fn report(args: &Args, findings: &[Finding], label: &str, artifact: &str) -> Result<ExitCode> {
-    let findings = findings.to_vec();
     match args.format {
         Format::Json => {
-            let json = serde_json::to_string_pretty(&findings).context("cannot render the findings")?;
+            let json = serde_json::to_string_pretty(findings).context("cannot render the findings")?;
             println!("{json}");
         }
         Format::Sarif => {
-            let json = serde_json::to_string_pretty(&to_sarif(&findings, artifact))
-                .context("cannot render SARIF")?;
+            let json =
+                serde_json::to_string_pretty(&to_sarif(findings, artifact)).context("cannot render SARIF")?;
             println!("{json}");
         }
         Format::Github => {
             let file = (args.plan.is_some() || args.policy.is_some()).then_some(artifact);
-            print!("{}", to_github(&findings, file));
+            print!("{}", to_github(findings, file));
         }
         Format::Text => {
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            print_text(label, &findings, colour);
+            print_text(label, findings, colour);
         }
     }
     let threshold = match args.fail_on {

@@ -63,7 +63,10 @@ pub enum StoreError {
 
 /// Get, put-if-absent and list by prefix.
 pub trait ObjectStore: Send + Sync {
-    /// Reads an object; `None` when absent.
+    /// Reads an object whole; `None` when absent. Meant for the objects this
+    /// store's own writers produced (bounded by the caps they applied); input from
+    /// outside, such as raw mail, is read with a capped reader instead
+    /// (`S3Store::get_capped`, the CLI's capped file read).
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
     /// Writes an object unless one exists under the key.
     fn put_if_absent(
