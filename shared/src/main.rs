@@ -25,7 +25,7 @@ enum Command {
     /// Ingest report mail (.eml) and report files (.json, .json.gz, .zip) into a store.
     #[command(long_about = ingest_cmd::LONG_ABOUT)]
     Ingest(ingest_cmd::Args),
-    /// Lint one domain's MTA-STS/TLSRPT records, policy and MX set (no Terraform needed).
+    /// Lint MTA-STS/TLSRPT records, policies and MX sets: a Terraform plan, or one domain's parts.
     #[command(long_about = lint_cmd::LONG_ABOUT)]
     Lint(lint_cmd::Args),
     /// Explain a lint rule: what it checks and how to fix it (e.g. `stsguard explain XCK004`).
