@@ -16,18 +16,23 @@
 //! * [`records`]: strict parsers for the `_mta-sts` and `_smtp._tls` TXT records;
 //! * [`policy`]: the strict `mta-sts.txt` parser and the `mx` pattern matcher;
 //! * [`lint`]: one domain's records, policy and MX set against the rule catalogue;
-//! * [`plan`]: the planned DNS records and policy files in `terraform show -json` output.
+//! * [`plan`]: the planned DNS records and policy files in `terraform show -json` output;
+//! * [`digest`]: one day of reports aggregated per domain, compared with the days
+//!   before, explained, rendered (text, HTML with charts, JSON) and mailed;
+//! * [`mailer`]: the [`mailer::Mailer`] trait (SES with the `aws` feature).
 //!
 //! Nothing in `report`, `payload`, `mail` or the pure half of `ingest` touches
 //! the clock, the network or the filesystem: time and storage come in as
 //! arguments and traits.
 
 pub mod diag;
+pub mod digest;
 pub mod ingest;
 pub mod keys;
 pub mod limits;
 pub mod lint;
 pub mod mail;
+pub mod mailer;
 pub mod payload;
 pub mod plan;
 pub mod policy;

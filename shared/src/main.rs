@@ -3,6 +3,7 @@
 //! 1 (findings at or above the threshold, for commands that have findings) and
 //! 2 (the input or the invocation was unusable).
 
+mod digest_cmd;
 mod ingest_cmd;
 mod lint_cmd;
 
@@ -11,8 +12,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Watch the TLS of your inbound mail and guard your MTA-STS deployment: ingest
-/// SMTP TLS reports (RFC 8460) into a store of normalized JSON, and lint MTA-STS
-/// records and policies before they ship.
+/// SMTP TLS reports (RFC 8460) into a store of normalized JSON, digest each day in
+/// plain words, and lint MTA-STS records and policies before they ship.
 #[derive(Debug, Parser)]
 #[command(name = "stsguard", version, about, long_about = None)]
 struct Cli {
@@ -25,6 +26,9 @@ enum Command {
     /// Ingest report mail (.eml) and report files (.json, .json.gz, .zip) into a store.
     #[command(long_about = ingest_cmd::LONG_ABOUT)]
     Ingest(ingest_cmd::Args),
+    /// Digest one UTC day of stored reports per domain: what failed, why, what to do; optionally mail it.
+    #[command(long_about = digest_cmd::LONG_ABOUT)]
+    Digest(digest_cmd::Args),
     /// Lint MTA-STS/TLSRPT records, policies and MX sets: a Terraform plan, or one domain's parts.
     #[command(long_about = lint_cmd::LONG_ABOUT)]
     Lint(lint_cmd::Args),
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(args) => ingest_cmd::run(args),
+        Command::Digest(args) => digest_cmd::run(args),
         Command::Lint(args) => lint_cmd::run(args),
         Command::Explain { rule } => lint_cmd::explain(&rule),
     };

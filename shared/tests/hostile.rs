@@ -607,6 +607,13 @@ impl ObjectStore for DownStore {
             message: "connection refused".into(),
         })
     }
+    async fn put(&self, key: &str, _body: Vec<u8>) -> Result<(), StoreError> {
+        Err(StoreError::Remote {
+            op: "put",
+            key: key.into(),
+            message: "connection refused".into(),
+        })
+    }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         Err(StoreError::Remote {
             op: "list",

@@ -74,6 +74,10 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         body: Vec<u8>,
     ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send;
+    /// Writes an object, replacing any object under the key (atomically: a reader
+    /// sees the old or the new body, never a mix). For objects that are recomputed,
+    /// such as a day's digest after late reports.
+    fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Lists the keys under a prefix, sorted.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 }
@@ -167,6 +171,31 @@ impl DirStore {
         }
     }
 
+    fn replace_sync(&self, key: &str, body: &[u8]) -> Result<(), StoreError> {
+        let path = self.path(key)?;
+        let dir = path.parent().unwrap_or(&self.root);
+        let io = |op, p: &Path| {
+            let path = p.display().to_string();
+            move |source| StoreError::Io { op, path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io("create directory", dir))?;
+        let tmp = dir.join(format!(
+            ".tmp-{}-{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let write = || -> io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(body)?;
+            f.sync_data()?;
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io("write", &path)(e)
+        })
+    }
+
     fn list_sync(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         // Start at the deepest directory the prefix names.
         let dir_part = prefix.rsplit_once('/').map_or("", |(d, _)| d);
@@ -237,6 +266,10 @@ impl ObjectStore for DirStore {
         self.put_sync(key, &body)
     }
 
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        self.replace_sync(key, &body)
+    }
+
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.list_sync(prefix)
     }
@@ -286,6 +319,12 @@ impl ObjectStore for MemoryStore {
         }
         m.insert(key.to_owned(), body);
         Ok(PutOutcome::Created)
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        check_key(key)?;
+        self.lock().insert(key.to_owned(), body);
+        Ok(())
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

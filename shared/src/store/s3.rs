@@ -199,6 +199,20 @@ impl ObjectStore for S3Store {
         }
     }
 
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        let full = self.full(key)?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .content_type(content_type(key))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| remote("put", &full, e))?;
+        Ok(())
+    }
+
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let full = format!("{}{prefix}", self.prefix);
         let mut pages = self
@@ -219,6 +233,17 @@ impl ObjectStore for S3Store {
         }
         out.sort();
         Ok(out)
+    }
+}
+
+/// The media type of an object this crate writes, from its key's extension.
+fn content_type(key: &str) -> &'static str {
+    match key.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("json") => "application/json",
+        Some("html") => "text/html; charset=utf-8",
+        Some("eml") => "message/rfc822",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
     }
 }
 
