@@ -1,0 +1,35 @@
+variable "region" {
+  description = "Region of SES receiving, the bucket and the functions. It must be one where SES receives mail."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "domain" {
+  description = "The policy domain whose MTA-STS and TLSRPT this example publishes."
+  type        = string
+  default     = "example.com"
+}
+
+variable "zone_id" {
+  description = "Route 53 hosted zone ID of domain."
+  type        = string
+  default     = "Z0123456789ABCDEFGHIJ"
+}
+
+variable "mx" {
+  description = "MX host patterns of the domain's MTA-STS policy."
+  type        = list(string)
+  default     = ["mx1.example.com", "mx2.example.com"]
+}
+
+variable "digest_to" {
+  description = "Who receives the daily digest."
+  type        = list(string)
+  default     = ["postmaster@example.com"]
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic for the alarms (optional)."
+  type        = string
+  default     = null
+}

@@ -1,0 +1,12 @@
+terraform {
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.0, < 7.0"
+      # CloudFront takes certificates from ACM in us-east-1 only.
+      configuration_aliases = [aws.us_east_1]
+    }
+  }
+}

@@ -1,0 +1,119 @@
+# Outputs of the stsguard module. infra/README.md lists them.
+
+output "bucket_name" {
+  description = "Name of the bucket that holds raw mail, reports, rejections, digests and Athena results."
+  value       = aws_s3_bucket.data.id
+}
+
+output "bucket_arn" {
+  description = "ARN of the bucket."
+  value       = aws_s3_bucket.data.arn
+}
+
+output "incoming_prefix" {
+  description = "Key prefix of the raw mail written by SES."
+  value       = var.incoming_prefix
+}
+
+output "reports_location" {
+  description = "S3 URI of the normalized reports (the Glue table's location)."
+  value       = local.reports_location
+}
+
+output "rejected_location" {
+  description = "S3 URI of the rejection records."
+  value       = "s3://${aws_s3_bucket.data.id}/${local.rejected_prefix}"
+}
+
+output "digests_location" {
+  description = "S3 URI of the stored digests."
+  value       = "s3://${aws_s3_bucket.data.id}/${local.digests_prefix}"
+}
+
+output "recipients" {
+  description = "The addresses or domains the SES receipt rule accepts."
+  value       = var.recipients
+}
+
+output "inbound_mx" {
+  description = "The MX target for the report recipients' domain: SES's inbound endpoint in this region."
+  value       = "inbound-smtp.${local.region}.amazonaws.com"
+}
+
+output "receipt_rule_set_name" {
+  description = "Name of the receipt rule set that holds the rule."
+  value       = var.rule_set_name
+}
+
+output "receipt_rule_name" {
+  description = "Name of the SES receipt rule."
+  value       = aws_ses_receipt_rule.reports.name
+}
+
+output "ingest_function_name" {
+  description = "Name of the ingest Lambda function."
+  value       = aws_lambda_function.ingest.function_name
+}
+
+output "ingest_function_arn" {
+  description = "ARN of the ingest Lambda function."
+  value       = aws_lambda_function.ingest.arn
+}
+
+output "ingest_role_arn" {
+  description = "ARN of the ingest function's execution role."
+  value       = aws_iam_role.ingest.arn
+}
+
+output "digest_function_name" {
+  description = "Name of the digest Lambda function (null when enable_digest is false)."
+  value       = local.enable_digest ? aws_lambda_function.digest[0].function_name : null
+}
+
+output "digest_function_arn" {
+  description = "ARN of the digest Lambda function (null when enable_digest is false)."
+  value       = local.enable_digest ? aws_lambda_function.digest[0].arn : null
+}
+
+output "digest_role_arn" {
+  description = "ARN of the digest function's execution role (null when enable_digest is false)."
+  value       = local.enable_digest ? aws_iam_role.digest[0].arn : null
+}
+
+output "digest_schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule of the daily digest (null when enable_digest is false)."
+  value       = local.enable_digest ? aws_scheduler_schedule.digest[0].name : null
+}
+
+output "failure_queue_url" {
+  description = "URL of the SQS queue that receives failed asynchronous invocations of both functions."
+  value       = aws_sqs_queue.failures.id
+}
+
+output "failure_queue_arn" {
+  description = "ARN of the failure queue."
+  value       = aws_sqs_queue.failures.arn
+}
+
+output "glue_database_name" {
+  description = "Glue database of the reports table."
+  value       = aws_glue_catalog_database.this.name
+}
+
+output "glue_table_name" {
+  description = "Glue table over the normalized reports; query it in Athena as <database>.<table>."
+  value       = aws_glue_catalog_table.reports.name
+}
+
+output "athena_workgroup_name" {
+  description = "Athena workgroup whose results go to athena-results/ in the bucket (null when create_athena_workgroup is false)."
+  value       = var.create_athena_workgroup ? aws_athena_workgroup.this[0].name : null
+}
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms."
+  value = concat(
+    [aws_cloudwatch_metric_alarm.ingest_errors.alarm_name, aws_cloudwatch_metric_alarm.failed_invocations.alarm_name],
+    aws_cloudwatch_metric_alarm.digest_errors[*].alarm_name,
+  )
+}
