@@ -156,7 +156,9 @@ resource "aws_s3_bucket_policy" "policy" {
 }
 
 resource "aws_s3_object" "policy" {
-  bucket       = aws_s3_bucket.policy.id
+  # .bucket, not .id: the name is known at plan time, so a plan shows where
+  # the policy goes (stsguard lint attributes it to the domain by the name).
+  bucket       = aws_s3_bucket.policy.bucket
   key          = ".well-known/mta-sts.txt"
   content      = local.policy
   content_type = "text/plain"
