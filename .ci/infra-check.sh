@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Offline checks of the Terraform module in infra/ (no terraform binary needed):
 #   1. every .tf file under infra/ parses with python-hcl2;
-#   2. checkov finds no failed check (justified skips are inline
+#   2. infra/README.md lists exactly the variables and outputs of the module and
+#      of modules/mta-sts, each has a description, and every checkov skip is listed;
+#   3. checkov finds no failed check (justified skips are inline
 #      `#checkov:skip=` comments, listed in infra/README.md).
 # Tools come from PyPI into venvs under ~/.cache/stsguard-ci/infra-venv (one for
 # checkov, one for python-hcl2: checkov's bc-python-hcl2 installs a module of
@@ -53,6 +55,65 @@ for path in files:
         print(f"ERROR {path}: {type(e).__name__}: {e}")
 print(f"{len(files) - bad} of {len(files)} files parse")
 sys.exit(1 if bad else 0)
+EOF
+
+step "infra/README.md matches the code (inputs, outputs, descriptions, checkov skips)"
+"$BASE/hcl2/bin/python" - <<'EOF' || fail "infra/README.md does not match the code"
+import pathlib, re, sys
+import hcl2
+
+readme = pathlib.Path("infra/README.md").read_text(encoding="utf-8")
+problems = []
+
+def unquote(s):
+    return s[1:-1] if isinstance(s, str) and len(s) >= 2 and s[0] == s[-1] == '"' else s
+
+def blocks(directory, kind):
+    """name -> body of every `kind` block (variable/output) in a module directory."""
+    out = {}
+    for path in sorted(pathlib.Path(directory).glob("*.tf")):
+        with path.open(encoding="utf-8") as f:
+            for block in hcl2.load(f).get(kind, []):
+                for name, body in block.items():
+                    out[unquote(name)] = body
+    return out
+
+def section(marker):
+    m = re.search(rf"<!-- {re.escape(marker)} -->(.*?)<!-- /{re.escape(marker)} -->", readme, re.S)
+    if not m:
+        problems.append(f"README has no section <!-- {marker} -->")
+        return set()
+    return set(re.findall(r"^\| `([^`]+)` \|", m.group(1), re.M))
+
+for module, directory in [("stsguard", "infra"), ("mta-sts", "infra/modules/mta-sts")]:
+    for kind, marker in [("variable", f"inputs:{module}"), ("output", f"outputs:{module}")]:
+        code = blocks(directory, kind)
+        for name, body in code.items():
+            if not str(unquote(body.get("description", ""))).strip():
+                problems.append(f"{directory}: {kind} {name} has no description")
+        listed = section(marker)
+        for name in sorted(set(code) - listed):
+            problems.append(f"README section {marker} does not list {kind} {name}")
+        for name in sorted(listed - set(code)):
+            problems.append(f"README section {marker} lists {name}, which {directory} does not have")
+
+skips = set()
+for path in sorted(pathlib.Path("infra").rglob("*.tf")):
+    for check in re.findall(r"#checkov:skip=(CKV[0-9A-Z_]+):\S", path.read_text(encoding="utf-8")):
+        skips.add((str(path.relative_to("infra")), check))
+m = re.search(r"<!-- skips -->(.*?)<!-- /skips -->", readme, re.S)
+listed = set(re.findall(r"^\| `([^`]+)` \| `[^`]+` \| (CKV[0-9A-Z_]+) \|", m.group(1), re.M)) if m else set()
+if not m:
+    problems.append("README has no section <!-- skips -->")
+for file, check in sorted(skips - listed):
+    problems.append(f"README does not list the skip {check} in {file}")
+for file, check in sorted(listed - skips):
+    problems.append(f"README lists a skip {check} in {file} that the code does not have")
+
+for p in problems:
+    print("ERROR", p)
+print(f"inputs, outputs and {len(skips)} skips checked; {len(problems)} problems")
+sys.exit(1 if problems else 0)
 EOF
 
 step "checkov -d infra/ --framework terraform"

@@ -44,7 +44,7 @@ locals {
 
 resource "aws_s3_bucket" "data" {
   #checkov:skip=CKV_AWS_18:Server access logs would need a second bucket; CloudTrail S3 data events are the audit trail to enable where one is required.
-  #checkov:skip=CKV_AWS_144:Cross-region replication is a deployment choice (another region, another bucket); the reports can be re-created from raw mail only within raw_mail_expiration_days.
+  #checkov:skip=CKV_AWS_144:Replication needs a second bucket in another region, a choice left to the deployment; without it a lost report can be re-created from raw mail only within raw_mail_expiration_days.
   #checkov:skip=CKV_AWS_145:SSE-S3 (AES-256) by design: a KMS key would need grants for SES's S3 action, both functions and every Athena user, and adds a monthly key charge.
   bucket        = local.bucket_name
   force_destroy = var.force_destroy

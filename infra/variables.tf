@@ -333,7 +333,7 @@ variable "digest_send_identities" {
 }
 
 variable "failure_jump" {
-  description = "Percentage points by which a domain's failure rate must rise over its recent days for the digest to flag it (STSGUARD_FAILURE_JUMP). Null: the function's default."
+  description = "Failure-rate jump, in percentage points, from which the digest calls a domain out (STSGUARD_FAILURE_JUMP). Null: not set, the function's default applies."
   type        = number
   default     = null
 

@@ -241,7 +241,7 @@ resource "aws_cloudfront_distribution" "policy" {
   #checkov:skip=CKV2_AWS_47:No WAF (see CKV_AWS_68); the host runs no code that Log4j rules could protect.
   #checkov:skip=CKV_AWS_86:Access logs would need a log destination for a host that serves one static file; request counts and error rates are in CloudFront's default metrics.
   #checkov:skip=CKV_AWS_310:One S3 origin in one region; if it failed, senders apply their cached policy until max_age runs out (RFC 8461 sections 3.3 and 5.1), which is the protocol's own failover.
-  #checkov:skip=CKV_AWS_374:Mail servers anywhere must fetch the policy; a geo restriction would break delivery from those countries.
+  #checkov:skip=CKV_AWS_374:Mail servers anywhere must fetch the policy; a geo restriction would leave senders in those countries without it.
   #checkov:skip=CKV_AWS_305:Nothing is served at the root; the only object is /.well-known/mta-sts.txt.
   enabled         = true
   is_ipv6_enabled = true
