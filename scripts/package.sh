@@ -139,9 +139,20 @@ for p in "${packages[@]}"; do
     continue
   fi
   [ -x "$binary" ] || die "the build left no executable at $binary"
+  # provided.al2023 has glibc 2.34: a binary linked against newer symbol
+  # versions (a newer build host) would fail to start there.
+  glibc=$(python3 - "$binary" <<'EOF'
+import re, sys
+found = {tuple(map(int, v.split(b"."))) for v in re.findall(rb"GLIBC_(2\.[0-9]+)", open(sys.argv[1], "rb").read())}
+print(".".join(map(str, max(found))) if found else "none")
+EOF
+)
+  if [ "$glibc" != none ] && python3 -c 'import sys; sys.exit(0 if tuple(map(int, sys.argv[1].split("."))) > (2, 34) else 1)' "$glibc"; then
+    die "$binary needs glibc $glibc, newer than the 2.34 of provided.al2023: build with cargo-lambda (pip install cargo-lambda) or on an older host"
+  fi
   write_zip "$binary" "$zip"
   size=$(wc -c <"$zip")
   sha=$(python3 -c 'import base64,hashlib,sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1],"rb").read()).digest()).decode())' "$zip")
-  echo "package.sh: wrote $zip ($size bytes, filebase64sha256 $sha)"
+  echo "package.sh: wrote $zip ($size bytes, glibc >= $glibc, filebase64sha256 $sha)"
 done
 echo "package.sh: done; set architecture = \"$arch\" in the module"
