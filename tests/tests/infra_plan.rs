@@ -6,7 +6,7 @@
 //! fixture stops being read, and that the `_mta-sts` id is the hash of the
 //! policy text, as the sub-module derives it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::path::Path;
 
@@ -34,7 +34,10 @@ fn txt(plan: &Plan, name: &str) -> (String, String) {
     assert_eq!(r.action, Action::Create, "{}", r.address);
     assert!(!r.unknown, "{} is known only after apply", r.address);
     assert_eq!(r.values.len(), 1, "{}", r.address);
-    (r.address.clone(), String::from_utf8(r.values[0].concat()).unwrap())
+    (
+        r.address.clone(),
+        String::from_utf8(r.values[0].concat()).unwrap(),
+    )
 }
 
 #[test]
@@ -63,7 +66,10 @@ fn complete_example_plan_has_the_records_and_the_policy() {
     assert_eq!(plan.policies.len(), 1, "{:#?}", plan.policies);
     let policy = &plan.policies[0];
     assert_eq!(policy.address, "module.mta_sts.aws_s3_object.policy");
-    assert_eq!(policy.bucket_or_path, format!("mta-sts.{DOMAIN}/.well-known/mta-sts.txt"));
+    assert_eq!(
+        policy.bucket_or_path,
+        format!("mta-sts.{DOMAIN}/.well-known/mta-sts.txt")
+    );
     assert_eq!(policy.domain.as_deref(), Some(DOMAIN));
     assert_eq!(policy.action, Action::Create);
     let body = policy.body.as_deref().expect("the policy body is in the plan");
