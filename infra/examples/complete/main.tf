@@ -43,7 +43,8 @@ module "stsguard" {
   ingest_trigger = "lambda_action"
 
   ingest_package = "${path.module}/../../../dist/stsguard-ingest.zip"
-  digest_package = "${path.module}/../../../dist/stsguard-digest.zip"
+  enable_digest  = var.enable_digest
+  digest_package = var.enable_digest ? "${path.module}/../../../dist/stsguard-digest.zip" : null
   # Only x86_64 binaries are built by default; see docs/deploy.md for arm64.
   architecture = "x86_64"
 

@@ -33,3 +33,9 @@ variable "alarm_sns_topic_arn" {
   type        = string
   default     = null
 }
+
+variable "enable_digest" {
+  description = "Deploy the digest function; needs dist/stsguard-digest.zip from scripts/package.sh."
+  type        = bool
+  default     = true
+}
