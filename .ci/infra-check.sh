@@ -24,7 +24,14 @@ fail() { printf '\ninfra-check: FAIL (%s)\n' "$*"; exit 1; }
 venv() { # venv DIR PACKAGE==VERSION
   local dir=$1 pkg=$2
   if [ ! -x "$dir/bin/python" ]; then
-    "$PY" -m venv "$dir" || fail "cannot create a venv with $PY (Debian: apt-get install python3-venv)"
+    if ! "$PY" -m venv "$dir" 2>/dev/null; then
+      rm -rf "$dir"
+      # Debian ships venv's pip bootstrap separately (python3-venv).
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null || fail "apt-get install python3-venv"
+      fi
+      "$PY" -m venv "$dir" || fail "cannot create a venv with $PY (Debian: apt-get install python3-venv)"
+    fi
   fi
   if ! "$dir/bin/python" -m pip show "${pkg%%==*}" 2>/dev/null | grep -qx "Version: ${pkg##*==}"; then
     "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$pkg" || fail "pip install $pkg"
