@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The released ingest binary (`bootstrap`), end to end under a local Lambda
-# Runtime API (cargo-lambda, from PyPI) against the local S3 (moto): an SES
-# Lambda-action event is delivered twice; the report must be written once.
+# The released Lambda binaries, end to end under a local Lambda Runtime API
+# (cargo-lambda, from PyPI) against the local S3 and SES (moto): an SES
+# Lambda-action event is delivered twice to ingest and the report must be
+# written once; then the digest binary digests that day and sends the mail once.
 # Expects the AWS_* exports of `.ci/moto.sh start` in the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,9 +12,10 @@ PORT="${STSGUARD_LAMBDA_PORT:-9311}"
 [ -x "$VENV/bin/cargo-lambda" ] || "$VENV/bin/pip" install --quiet --disable-pip-version-check 'cargo-lambda>=1.8,<2'
 export PATH="$VENV/bin:$PATH"
 
-cargo build --release --locked -p stsguard-ingest
-BIN=target/release/bootstrap
-ls -l "$BIN"
+cargo build --release --locked -p stsguard-ingest -p stsguard-digest
+BIN=target/release/stsguard-ingest
+DIGEST_BIN=target/release/stsguard-digest
+ls -l "$BIN" "$DIGEST_BIN"
 
 BUCKET="stsguard-lambda-e2e-$$"
 MSG=k8c2s7m1q0d4vbn5ht3e9o6rlp2fua1gjemi0t81
@@ -61,4 +63,38 @@ print("lambda e2e: report", keys[0])
 PY
 grep -q '"ReportsWritten":1' /tmp/stsguard-lambda-fn.log || { echo "no EMF metric line"; cat /tmp/stsguard-lambda-fn.log; exit 1; }
 grep -q '"level":"INFO"' /tmp/stsguard-lambda-fn.log || { echo "no JSON log line"; cat /tmp/stsguard-lambda-fn.log; exit 1; }
-echo "lambda e2e: 1 passed, 0 failed"
+
+# The digest function: the ingest function leaves the runtime API to it.
+kill "${pids[1]}" 2>/dev/null || true
+wait "${pids[1]}" 2>/dev/null || true
+FROM="digest-$$@example.com"
+"$VENV/bin/python" - "$FROM" <<'PY'
+import os, sys, boto3
+boto3.client("ses", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1")).verify_email_identity(EmailAddress=sys.argv[1])
+PY
+AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_NAME=_ \
+AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt" AWS_LAMBDA_LOG_FORMAT=JSON \
+STSGUARD_BUCKET="$BUCKET" STSGUARD_DIGEST_FROM="$FROM" STSGUARD_DIGEST_TO="ops@example.com" \
+STSGUARD_DOMAINS="eden.one" "$DIGEST_BIN" >/tmp/stsguard-lambda-digest.log 2>&1 &
+pids+=($!)
+digest() { cargo lambda invoke -A 127.0.0.1 -P "$PORT" --data-ascii "$1"; }
+d1=$(digest '{"time": "2024-11-09T06:00:00Z"}')
+d2=$(digest '{"day": "2024-11-08"}')
+echo "digest first:  $d1"
+echo "digest second: $d2"
+"$VENV/bin/python" - "$BUCKET" "$FROM" "$d1" "$d2" <<'PY'
+import json, os, sys, urllib.request, boto3
+bucket, sender, first, second = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+assert first["day"] == "2024-11-08" and first["reports"] == 1 and first["mail"] == "sent", first
+assert second["mail"] == "already-sent", second
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="digests/")["Contents"]}
+assert keys == {f"digests/day=2024-11-08.{e}" for e in ("json", "html", "eml", "sent")}, keys
+state = json.load(urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL"] + "/moto-api/data.json"))
+sent = [m for m in state["ses"]["RawMessage"] if f"From: {sender}\r\n" in m["raw_data"]]
+assert len(sent) == 1 and "ops@example.com" in sent[0]["destinations"], sent
+assert "Subject: TLS report digest 2024-11-08: 1 domain," in sent[0]["raw_data"], sent[0]["raw_data"][:400]
+print("lambda e2e: digest", sorted(keys))
+PY
+grep -q '"DigestSent":1' /tmp/stsguard-lambda-digest.log || { echo "no digest EMF line"; cat /tmp/stsguard-lambda-digest.log; exit 1; }
+echo "lambda e2e: 2 passed, 0 failed"

@@ -124,14 +124,13 @@ EOF
 [ "$dry" = 1 ] || mkdir -p "$out"
 echo "package.sh: ${packages[*]} for $arch with $builder -> $out/"
 for p in "${packages[@]}"; do
-  # Both crates name their binary `bootstrap`, so each is built and copied
-  # before the next one overwrites it.
+  # Each crate's binary is named after the crate; the zip names it bootstrap.
   if [ "$builder" = cargo-lambda ]; then
     run cargo lambda build --release "$lambda_flag" --package "$p" --locked
-    binary="$target_dir/lambda/bootstrap/bootstrap"
+    binary="$target_dir/lambda/$p/bootstrap"
   else
-    run cargo build --release --package "$p" --bin bootstrap --locked "${cargo_target_args[@]}"
-    binary="$binary_dir/bootstrap"
+    run cargo build --release --package "$p" --bin "$p" --locked "${cargo_target_args[@]}"
+    binary="$binary_dir/$p"
   fi
   zip="$out/$p.zip"
   if [ "$dry" = 1 ]; then

@@ -37,7 +37,7 @@ import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-BIN = os.path.join(REPO, "target", "release", "bootstrap")
+BIN = os.path.join(REPO, "target", "release", "stsguard-ingest")
 SEED = os.path.join(REPO, "shared", "tests", "fixtures", "corpus", "rfc8460-example-mxhost-string.json")
 
 

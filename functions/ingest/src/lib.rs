@@ -319,7 +319,10 @@ pub fn work_items(event: &Value, config: &Config) -> Result<Vec<WorkItem>, Event
                     .as_deref()
                     .is_none_or(|n| n.starts_with("ObjectCreated"));
                 let ours = bucket != config.bucket || key.starts_with(&config.incoming_prefix);
-                if !created || !ours {
+                // SES writes this object when a receipt rule's S3 action is
+                // created or changed: a notice to the bucket owner, not mail.
+                let setup_notice = key.ends_with("AMAZON_SES_SETUP_NOTIFICATION");
+                if !created || !ours || setup_notice {
                     continue;
                 }
                 let ses_message_id = key.rsplit('/').next().map(str::to_owned);

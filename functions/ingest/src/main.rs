@@ -1,5 +1,6 @@
-//! `bootstrap` for `provided.al2023`: read the configuration once (failing fast
-//! with the name of a missing or bad variable), build the S3 client once, then
+//! The Lambda entry point, packaged as `bootstrap` for `provided.al2023`: read
+//! the configuration once (failing fast with the name of a missing or bad
+//! variable), build the S3 client once, then
 //! hand each event to the library's handler.
 
 // The edge: environment and clock are read here and nowhere else.

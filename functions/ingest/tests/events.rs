@@ -84,6 +84,16 @@ fn s3_object_created_decodes_keys_and_skips_foreign_prefixes() {
     ev["Records"][0]["s3"]["object"]["key"] = "reports/v1/day%3D2024-11-08/x.json".into();
     ev["Records"][1]["eventName"] = "ObjectRemoved:Delete".into();
     assert!(work_items(&ev, &cfg).unwrap().is_empty());
+
+    // SES's setup notice in the incoming prefix is not report mail.
+    let mut ev = fixture("s3-object-created.json");
+    ev["Records"][0]["s3"]["object"]["key"] = "incoming/AMAZON_SES_SETUP_NOTIFICATION".into();
+    let keys: Vec<String> = work_items(&ev, &cfg)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.key)
+        .collect();
+    assert_eq!(keys, ["incoming/replay/broken mail!.eml"]);
 }
 
 #[test]

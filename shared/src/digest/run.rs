@@ -245,7 +245,7 @@ pub async fn run<S: ObjectStore, M: Mailer>(
     }
     let sending = if send {
         let marker = config.keys.key(day_s, "sent");
-        if store.list(&marker).await?.iter().any(|k| *k == marker) {
+        if store.list(&marker).await?.contains(&marker) {
             Sending::AlreadySent
         } else {
             let id = mailer.send_raw(&config.from, &config.to, eml.clone()).await?;

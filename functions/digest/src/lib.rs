@@ -1,0 +1,345 @@
+//! The digest Lambda: once a day, the previous UTC day's reports aggregated per
+//! domain, stored as `digests/day=D.{json,html,eml}` and mailed through SES.
+//!
+//! [`day_for_event`] turns the invocation event into the day to digest (pure):
+//! the day before the event's `time` (an EventBridge Scheduler input
+//! `{"time": "<aws.scheduler.scheduled-time>"}` or a CloudWatch Events scheduled
+//! event), or the `day` of a `{"day": "YYYY-MM-DD"}` backfill. [`Handler::handle`]
+//! runs the library's pipeline ([`stsguard::digest::run::run`]); the sent marker
+//! keeps a retried invocation from mailing twice. Storage and SES failures are
+//! returned as errors, so Lambda's asynchronous retries and the on-failure
+//! destination take over.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use stsguard::digest::message::check_address;
+use stsguard::digest::run::{run, RunConfig, RunError, Sending};
+use stsguard::digest::{day_before, DigestConfig, DigestKeys};
+use stsguard::keys::Layout;
+use stsguard::mailer::Mailer;
+use stsguard::store::ObjectStore;
+
+/// Configuration, read once at cold start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The bucket of reports and digests.
+    pub bucket: String,
+    /// Prefix under which `reports/` and `digests/` are (usually empty).
+    pub store_prefix: String,
+    /// What the run needs: domains, threshold, addresses.
+    pub run: RunConfig,
+    /// Whether to send the mail (`false` stores the digest and the `.eml` only).
+    pub send: bool,
+    /// Path-style S3 addressing (S3-compatible endpoints).
+    pub path_style: bool,
+}
+
+/// A missing or malformed configuration variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("environment variable {0} must be set")]
+    Missing(&'static str),
+    /// A variable has a value that cannot be used.
+    #[error("environment variable {name}={value:?}: {why}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+fn prefix_value(v: String) -> String {
+    let t = v.trim().trim_matches('/');
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!("{t}/")
+    }
+}
+
+fn list_value(v: Option<String>) -> Vec<String> {
+    v.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn bool_value(name: &'static str, v: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            value: other.to_owned(),
+            why: "expected true or false".into(),
+        }),
+    }
+}
+
+impl Config {
+    /// Reads the configuration through `get` (the process environment in `main`):
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `STSGUARD_BUCKET` | bucket of reports and digests | required |
+    /// | `STSGUARD_STORE_PREFIX` | prefix of `reports/` and `digests/` | empty |
+    /// | `STSGUARD_DIGEST_FROM` | sender address (verified in SES) | required |
+    /// | `STSGUARD_DIGEST_TO` | comma-separated recipients | required |
+    /// | `STSGUARD_DOMAINS` | comma-separated domains expected to report daily | none |
+    /// | `STSGUARD_FAILURE_JUMP` | failure-rate jump threshold, percentage points | 5 |
+    /// | `STSGUARD_DIGEST_SEND` | send the mail (`false`: store it only) | `true` |
+    /// | `STSGUARD_S3_PATH_STYLE` | path-style addressing | `true` when `AWS_ENDPOINT_URL` is set |
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let required = |name: &'static str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let bucket = required("STSGUARD_BUCKET")?;
+        if bucket.contains('/') {
+            return Err(ConfigError::Invalid {
+                name: "STSGUARD_BUCKET",
+                value: bucket,
+                why: "a bucket name, without s3:// or a prefix".into(),
+            });
+        }
+        let store_prefix = prefix_value(get("STSGUARD_STORE_PREFIX").unwrap_or_default());
+        let from = required("STSGUARD_DIGEST_FROM")?;
+        check_address("From", &from).map_err(|e| ConfigError::Invalid {
+            name: "STSGUARD_DIGEST_FROM",
+            value: from.clone(),
+            why: e.to_string(),
+        })?;
+        let to = list_value(Some(required("STSGUARD_DIGEST_TO")?));
+        for a in &to {
+            check_address("To", a).map_err(|e| ConfigError::Invalid {
+                name: "STSGUARD_DIGEST_TO",
+                value: a.clone(),
+                why: e.to_string(),
+            })?;
+        }
+        let domains: Vec<String> = list_value(get("STSGUARD_DOMAINS"))
+            .iter()
+            .map(|d| stsguard::report::normalize_host(d))
+            .collect();
+        let mut digest = DigestConfig {
+            domains,
+            ..DigestConfig::default()
+        };
+        if let Some(v) = get("STSGUARD_FAILURE_JUMP").filter(|v| !v.trim().is_empty()) {
+            digest.failure_jump_points = v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or(ConfigError::Invalid {
+                    name: "STSGUARD_FAILURE_JUMP",
+                    value: v,
+                    why: "expected percentage points, a number 0 or more".into(),
+                })?;
+        }
+        let send = bool_value("STSGUARD_DIGEST_SEND", get("STSGUARD_DIGEST_SEND"), true)?;
+        let path_style = match get("STSGUARD_S3_PATH_STYLE") {
+            Some(v) => bool_value("STSGUARD_S3_PATH_STYLE", Some(v), false)?,
+            None => get("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()),
+        };
+        Ok(Config {
+            bucket,
+            store_prefix,
+            run: RunConfig {
+                digest,
+                layout: Layout::default(),
+                keys: DigestKeys::default(),
+                from,
+                to,
+                ..RunConfig::default()
+            },
+            send,
+            path_style,
+        })
+    }
+}
+
+/// The event does not say which day to digest in a usable way.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EventError {
+    /// `day` is not a `YYYY-MM-DD` date.
+    #[error("\"day\": {0:?} is not a date like 2024-11-08")]
+    BadDay(String),
+    /// `day` lies after the day before `now`: it has not ended yet.
+    #[error("\"day\": {day} has not ended yet (it is {today} UTC now)")]
+    FutureDay {
+        /// The asked day.
+        day: NaiveDate,
+        /// Today, UTC.
+        today: NaiveDate,
+    },
+    /// `time` is not an RFC 3339 date-time.
+    #[error("\"time\": {0:?} is not an RFC 3339 date-time")]
+    BadTime(String),
+}
+
+/// The day an event asks for, judged at `now`:
+///
+/// * `{"day": "YYYY-MM-DD"}`: that day (a backfill); it must have ended;
+/// * `{"time": "…"}`, as EventBridge Scheduler's `<aws.scheduler.scheduled-time>`
+///   input or a CloudWatch Events scheduled event carries it: the UTC day
+///   before that time;
+/// * anything else (an empty payload, a test event): the day before `now`.
+pub fn day_for_event(event: &Value, now: DateTime<Utc>) -> Result<NaiveDate, EventError> {
+    let today = now.date_naive();
+    if let Some(v) = event.get("day").filter(|v| !v.is_null()) {
+        let s = v.as_str().unwrap_or_default();
+        let day =
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| EventError::BadDay(v.to_string()))?;
+        if day >= today {
+            return Err(EventError::FutureDay { day, today });
+        }
+        return Ok(day);
+    }
+    if let Some(v) = event.get("time").filter(|v| !v.is_null()) {
+        let s = v.as_str().unwrap_or_default();
+        let t = DateTime::parse_from_rfc3339(s.trim()).map_err(|_| EventError::BadTime(v.to_string()))?;
+        return Ok(day_before(t.with_timezone(&Utc).date_naive()));
+    }
+    Ok(day_before(today))
+}
+
+/// What one invocation did, returned to the runtime (and to `lambda invoke`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Response {
+    /// The day digested.
+    pub day: String,
+    /// Reports read.
+    pub reports: u64,
+    /// Domains in the digest.
+    pub domains: u64,
+    /// Domains that need attention.
+    pub needs_attention: u64,
+    /// Failed sessions over all domains.
+    pub failed_sessions: u64,
+    /// Stored objects that could not be read as reports.
+    pub unreadable_objects: u64,
+    /// `sent`, `already-sent` or `not-requested`.
+    pub mail: &'static str,
+    /// SES's message id, when sent now.
+    pub message_id: Option<String>,
+    /// Keys written.
+    pub written: Vec<String>,
+}
+
+/// A failure that should make Lambda retry (or, for a bad event, fail visibly).
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event cannot be acted on.
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// The pipeline failed.
+    #[error("digest of {day} failed: {source}")]
+    Run {
+        /// The day.
+        day: NaiveDate,
+        /// The cause.
+        #[source]
+        source: RunError,
+    },
+}
+
+/// The handler: store, mailer and configuration, built once per cold start.
+#[derive(Debug)]
+pub struct Handler<S, M> {
+    store: S,
+    mailer: M,
+    config: Config,
+}
+
+impl<S: ObjectStore, M: Mailer> Handler<S, M> {
+    /// A handler over a store and a mailer.
+    pub fn new(store: S, mailer: M, config: Config) -> Self {
+        Handler {
+            store,
+            mailer,
+            config,
+        }
+    }
+
+    /// Handles one event at time `now`.
+    pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Response, HandlerError> {
+        let day = day_for_event(&event, now)?;
+        let out = run(
+            &self.store,
+            &self.mailer,
+            &self.config.run,
+            day,
+            now,
+            self.config.send,
+        )
+        .await
+        .map_err(|source| HandlerError::Run { day, source })?;
+        let t = &out.digest.totals;
+        let (mail, message_id) = match &out.sending {
+            Sending::NotRequested => ("not-requested", None),
+            Sending::Sent(id) => ("sent", Some(id.clone())),
+            Sending::AlreadySent => ("already-sent", None),
+        };
+        tracing::info!(
+            day = %day,
+            reports = t.reports,
+            domains = t.domains,
+            needs_attention = t.needs_attention,
+            listed = out.listed,
+            history_days = out.history_days,
+            mail,
+            "digested"
+        );
+        Ok(Response {
+            day: out.digest.day.clone(),
+            reports: t.reports,
+            domains: t.domains,
+            needs_attention: t.needs_attention,
+            failed_sessions: t.failed,
+            unreadable_objects: t.unreadable_objects,
+            mail,
+            message_id,
+            written: out.written,
+        })
+    }
+}
+
+/// A CloudWatch Embedded Metric Format line for one invocation. Pure; `main`
+/// prints it.
+pub fn emf_line(resp: &Response, timestamp_ms: i64) -> String {
+    serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "stsguard",
+                "Dimensions": [["Function"]],
+                "Metrics": [
+                    {"Name": "DigestReports", "Unit": "Count"},
+                    {"Name": "DomainsNeedingAttention", "Unit": "Count"},
+                    {"Name": "FailedSessions", "Unit": "Count"},
+                    {"Name": "UnreadableObjects", "Unit": "Count"},
+                    {"Name": "DigestSent", "Unit": "Count"},
+                ],
+            }],
+        },
+        "Function": "digest",
+        "Day": resp.day,
+        "DigestReports": resp.reports,
+        "DomainsNeedingAttention": resp.needs_attention,
+        "FailedSessions": resp.failed_sessions,
+        "UnreadableObjects": resp.unreadable_objects,
+        "DigestSent": u8::from(resp.mail == "sent"),
+    })
+    .to_string()
+}
