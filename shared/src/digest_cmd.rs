@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use stsguard::digest::message::check_address;
+use stsguard::digest::render::count;
 use stsguard::digest::run::{run as run_digest, RunConfig, RunOutcome, Sending};
 use stsguard::digest::{day_before, render, DigestConfig};
 use stsguard::mailer::ses::SesMailer;
@@ -169,11 +170,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         Sending::AlreadySent => "already sent by an earlier run (marker kept)".to_owned(),
     };
     eprintln!(
-        "digest {day}: {} report(s) in {} domain(s) from {} stored object(s), {} earlier digest(s); wrote {} in {store_name}; {sent}",
-        t.reports,
-        t.domains,
-        outcome.listed,
-        outcome.history_days,
+        "digest {day}: {} in {} from {}, {}; wrote {} in {store_name}; {sent}",
+        count(t.reports, "report"),
+        count(t.domains, "domain"),
+        count(outcome.listed as u64, "stored object"),
+        count(outcome.history_days as u64, "earlier digest"),
         outcome.written.join(", "),
     );
     Ok(ExitCode::SUCCESS)
