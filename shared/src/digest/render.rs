@@ -477,7 +477,7 @@ fn domain_html(o: &mut String, d: &DomainDigest, image: Option<&str>) {
                 html(rt),
                 count(n, "failed session"),
                 html_long(&fill_domain(e.meaning, &d.domain)),
-                html_long(&fill_domain(e.check_first, &d.domain)),
+                code_spans(&html_long(&fill_domain(e.check_first, &d.domain))),
                 html(e.rfc)
             );
         }
@@ -537,6 +537,21 @@ fn domain_html(o: &mut String, d: &DomainDigest, image: Option<&str>) {
     }
 }
 
+/// Turns `` `command` `` spans of already escaped text into `<code>` elements.
+fn code_spans(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len() + 32);
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(part);
+            out.push_str("</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 /// HTML-escapes a longer message (findings, explanations): like [`html`] but
 /// without the length cut.
 fn html_long(s: &str) -> String {
@@ -569,5 +584,6 @@ mod tests {
         let long = "x".repeat(500);
         assert_eq!(inert(&long).chars().count(), MAX_SHOWN_CHARS + 1);
         assert_eq!(html_long("a<b\nc"), "a&lt;b c");
+        assert_eq!(code_spans("run `a &amp; b` then `c`"), "run <code>a &amp; b</code> then <code>c</code>");
     }
 }
