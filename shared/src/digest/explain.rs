@@ -181,7 +181,11 @@ mod tests {
             assert_eq!(e.result_type, t);
             assert!(e.rfc.starts_with("RFC 8460"), "{t}");
             assert!(!e.causes.is_empty(), "{t}");
-            assert_eq!(e.check_first.matches('`').count() % 2, 0, "{t}: unpaired backtick");
+            assert_eq!(
+                e.check_first.matches('`').count() % 2,
+                0,
+                "{t}: unpaired backtick"
+            );
         }
         assert_eq!(all().len(), KNOWN_RESULT_TYPES.len());
         assert_eq!(explain("STS-POLICY-INVALID").result_type, "sts-policy-invalid");

@@ -584,6 +584,9 @@ mod tests {
         let long = "x".repeat(500);
         assert_eq!(inert(&long).chars().count(), MAX_SHOWN_CHARS + 1);
         assert_eq!(html_long("a<b\nc"), "a&lt;b c");
-        assert_eq!(code_spans("run `a &amp; b` then `c`"), "run <code>a &amp; b</code> then <code>c</code>");
+        assert_eq!(
+            code_spans("run `a &amp; b` then `c`"),
+            "run <code>a &amp; b</code> then <code>c</code>"
+        );
     }
 }

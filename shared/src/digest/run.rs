@@ -27,6 +27,9 @@ use crate::store::{ObjectStore, PutOutcome, StoreError};
 /// ones); they count as unreadable.
 pub const MAX_STORED_REPORT_BYTES: usize = 32 << 20;
 
+/// Reports read per batch; a batch is read `concurrency` at a time, then folded.
+const READ_BATCH: usize = 512;
+
 /// Everything a run needs besides the store, the mailer and the clock.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunConfig {
@@ -127,16 +130,16 @@ pub async fn aggregate<S: ObjectStore>(
         .collect();
     let listed = keys.len();
     let mut agg = Aggregator::new(day);
-    let mut bodies = stream::iter(keys)
-        .map(|k| async move { store.get(&k).await })
-        .buffer_unordered(config.concurrency.max(1));
-    while let Some(body) = bodies.try_next().await? {
-        match body {
-            // Deleted between the listing and the read: nothing to count.
-            None => {}
-            Some(b) if b.len() > MAX_STORED_REPORT_BYTES => agg.count_unreadable(),
-            Some(b) => {
-                let _ = agg.add_json(&b);
+    // Read in batches, folded as they come: memory stays bounded by one batch.
+    for batch in keys.chunks(READ_BATCH) {
+        for body in store.get_many(batch, config.concurrency).await? {
+            match body {
+                // Deleted between the listing and the read: nothing to count.
+                None => {}
+                Some(b) if b.len() > MAX_STORED_REPORT_BYTES => agg.count_unreadable(),
+                Some(b) => {
+                    let _ = agg.add_json(&b);
+                }
             }
         }
     }

@@ -78,6 +78,22 @@ pub trait ObjectStore: Send + Sync {
     /// sees the old or the new body, never a mix). For objects that are recomputed,
     /// such as a day's digest after late reports.
     fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Reads several objects, `concurrency` at a time, in the order of `keys`
+    /// (`None` for an absent one). Same contract as [`ObjectStore::get`].
+    fn get_many(
+        &self,
+        keys: &[String],
+        concurrency: usize,
+    ) -> impl Future<Output = Result<Vec<Option<Vec<u8>>>, StoreError>> + Send {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        async move {
+            stream::iter(keys.iter().cloned())
+                .map(|k| async move { self.get(&k).await })
+                .buffered(concurrency.max(1))
+                .try_collect()
+                .await
+        }
+    }
     /// Lists the keys under a prefix, sorted.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 }
@@ -270,6 +286,53 @@ impl ObjectStore for DirStore {
         self.replace_sync(key, &body)
     }
 
+    /// Reads on up to `concurrency` threads (at most 16): with a cold page
+    /// cache, small files are bound by the disk's latency, which parallel reads
+    /// overlap.
+    async fn get_many(
+        &self,
+        keys: &[String],
+        concurrency: usize,
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let threads = concurrency.clamp(1, 16).min(keys.len().max(1));
+        let per = keys.len().div_ceil(threads).max(1);
+        let read = |key: &String| -> Result<Option<Vec<u8>>, StoreError> {
+            let path = self.path(key)?;
+            match std::fs::read(&path) {
+                Ok(b) => Ok(Some(b)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(source) => Err(StoreError::Io {
+                    op: "read",
+                    path: path.display().to_string(),
+                    source,
+                }),
+            }
+        };
+        let parts: Vec<Result<Vec<Option<Vec<u8>>>, StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = keys
+                .chunks(per)
+                .map(|chunk| scope.spawn(move || chunk.iter().map(read).collect()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(StoreError::Io {
+                            op: "read",
+                            path: self.root.display().to_string(),
+                            source: io::Error::other("a reader thread panicked"),
+                        })
+                    })
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(keys.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.list_sync(prefix)
     }
@@ -334,5 +397,50 @@ impl ObjectStore for MemoryStore {
             .take_while(|(k, _)| k.starts_with(prefix))
             .map(|(k, _)| k.clone())
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn get_many_keeps_order_and_reports_absence_in_both_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = DirStore::open(dir.path()).unwrap();
+        let mem = MemoryStore::new();
+        let keys: Vec<String> = (0..100).map(|i| format!("a/b{}/k{i}.json", i % 7)).collect();
+        block_on(async {
+            for (i, k) in keys.iter().enumerate().filter(|(i, _)| i % 10 != 3) {
+                disk.put_if_absent(k, i.to_string().into_bytes()).await.unwrap();
+                mem.put_if_absent(k, i.to_string().into_bytes()).await.unwrap();
+            }
+            for conc in [1, 3, 16, 64] {
+                for got in [
+                    disk.get_many(&keys, conc).await.unwrap(),
+                    mem.get_many(&keys, conc).await.unwrap(),
+                ] {
+                    assert_eq!(got.len(), keys.len());
+                    for (i, body) in got.iter().enumerate() {
+                        let want = (i % 10 != 3).then(|| i.to_string().into_bytes());
+                        assert_eq!(body, &want, "key {i}, concurrency {conc}");
+                    }
+                }
+            }
+            assert!(disk.get_many(&[], 8).await.unwrap().is_empty());
+            let bad = vec!["ok.json".to_owned(), "../escape".to_owned()];
+            assert!(matches!(
+                disk.get_many(&bad, 4).await,
+                Err(StoreError::InvalidKey { .. })
+            ));
+        });
     }
 }
