@@ -16,6 +16,7 @@
 //! * [`records`]: strict parsers for the `_mta-sts` and `_smtp._tls` TXT records;
 //! * [`policy`]: the strict `mta-sts.txt` parser and the `mx` pattern matcher;
 //! * [`lint`]: one domain's records, policy and MX set against the rule catalogue;
+//! * [`config`]: the lint configuration file (domains, policy mapping, severities, ignores);
 //! * [`plan`]: the planned DNS records and policy files in `terraform show -json` output;
 //! * [`digest`]: one day of reports aggregated per domain, compared with the days
 //!   before, explained, rendered (text, HTML with charts, JSON) and mailed;
@@ -25,6 +26,7 @@
 //! the clock, the network or the filesystem: time and storage come in as
 //! arguments and traits.
 
+pub mod config;
 pub mod diag;
 pub mod digest;
 pub mod ingest;

@@ -2,12 +2,22 @@
 //! records at `_mta-sts` and `_smtp._tls`, the `mta-sts.txt` body and the MX set.
 //!
 //! [`lint_domain`] is pure. It runs the grammar checks of [`crate::records`] and
-//! [`crate::policy`] and the offline cross-checks between the policy and the MX
-//! set (XCK001, XCK002, XCK003, XCK009). A part that is not given is not guessed:
-//! the checks that need it are skipped.
+//! [`crate::policy`], the discovery check (STS001) and the offline cross-checks
+//! between the policy and the MX set (XCK001, XCK002, XCK003, XCK009). A part
+//! that is not given is not guessed: the checks that need it are skipped.
+//!
+//! [`lint_plan`] and [`lint_plan_with`] do the same for every domain of a
+//! Terraform plan, add the rules that need the plan's names, TTLs and before
+//! values (STS008, TLR008, STS009, XCK004, XCK007, XCK008), and turn what the
+//! plan cannot tell into info findings of the PLN family (PLN001-PLN005), so
+//! that nothing is skipped in silence. [`LintConfig`] maps policy files to
+//! domains, limits the domains and overrides severities.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
+pub use crate::config::LintConfig;
 use crate::diag::{Diagnostic, Severity};
 use crate::policy::{mx_matches, parse_policy, Mode};
 use crate::records::{parse_sts_records, parse_tlsrpt_records};
@@ -31,7 +41,8 @@ pub struct DomainInput {
     /// The policy domain.
     pub domain: String,
     /// TXT records at `_mta-sts.<domain>`, each as its character-strings; `None`
-    /// when not given.
+    /// when not given; empty when known to be absent (a served policy then fires
+    /// STS001).
     pub sts_records: Option<Vec<Vec<Vec<u8>>>>,
     /// TXT records at `_smtp._tls.<domain>`; `None` when not given.
     pub tlsrpt_records: Option<Vec<Vec<Vec<u8>>>>,
@@ -62,8 +73,17 @@ pub struct Finding {
 pub fn lint_domain(input: &DomainInput) -> Vec<Finding> {
     let domain = crate::report::normalize_host(&input.domain);
     let mut diags: Vec<Diagnostic> = Vec::new();
+    // Given and without any `v=STSv1` record (not even a malformed one): senders
+    // find no policy through DNS.
+    let mut no_sts_record = false;
     if let Some(records) = &input.sts_records {
-        diags.extend(parse_sts_records(records).diagnostics);
+        let parsed = parse_sts_records(records);
+        no_sts_record = parsed.record.is_none()
+            && !parsed
+                .diagnostics
+                .iter()
+                .any(|d| matches!(d.rule, "STS002" | "STS003"));
+        diags.extend(parsed.diagnostics);
     }
     let tlsrpt = input.tlsrpt_records.as_ref().map(|r| parse_tlsrpt_records(r));
     if let Some(t) = &tlsrpt {
@@ -73,6 +93,21 @@ pub fn lint_domain(input: &DomainInput) -> Vec<Finding> {
         let parsed = parse_policy(body, Some(&domain));
         diags.extend(parsed.diagnostics);
         let policy = parsed.policy;
+        if no_sts_record && policy.mode != Some(Mode::None) {
+            let mode = match &policy.mode {
+                Some(Mode::Enforce) => "enforce",
+                Some(Mode::Testing) => "testing",
+                _ => "without a valid mode",
+            };
+            diags.push(Diagnostic::new(
+                "STS001",
+                Severity::Error,
+                format!(
+                    "a policy ({mode}) is served for {domain}, but there is no v=STSv1 TXT record at \
+                     _mta-sts.{domain}: senders never discover the policy"
+                ),
+            ));
+        }
         let active = match policy.mode {
             Some(Mode::Enforce) => Some(Severity::Error),
             Some(Mode::Testing) => Some(Severity::Warning),
@@ -136,11 +171,20 @@ fn inert(mut f: Finding) -> Finding {
 
 /// Lints every domain that a Terraform plan gives an `_mta-sts` or `_smtp._tls`
 /// record, or a policy file. Records and files the plan deletes are not linted
-/// as deployed; their removal is judged by XCK007. A part the plan does not
-/// contain is not guessed.
+/// as deployed; their removal is judged by XCK007 and STS001. A part the plan
+/// does not contain is not guessed: the checks that need it are skipped and an
+/// info finding (PLN001-PLN005) says so.
 pub fn lint_plan(plan: &crate::plan::Plan) -> Vec<Finding> {
-    use crate::plan::Action;
-    let live = |a: Action| a != Action::Delete;
+    lint_plan_with(plan, &LintConfig::default())
+}
+
+/// [`lint_plan`] under a configuration: its policy-file mapping attributes
+/// policies first; then only its `domains` (when given) are linted, those of
+/// them the plan says nothing about get a PLN004 finding, and its severity
+/// overrides and ignores are applied.
+pub fn lint_plan_with(plan: &crate::plan::Plan, config: &LintConfig) -> Vec<Finding> {
+    let mut policies = plan.policies.clone();
+    config.attribute(&mut policies);
     let mut domains: Vec<String> = plan
         .records
         .iter()
@@ -150,65 +194,267 @@ pub fn lint_plan(plan: &crate::plan::Plan) -> Vec<Finding> {
                 .or_else(|| r.fqdn.strip_prefix("_smtp._tls."))
                 .map(str::to_owned)
         })
-        .chain(plan.policies.iter().filter_map(|p| p.domain.clone()))
+        .chain(policies.iter().filter_map(|p| p.domain.clone()))
         .collect();
     domains.sort();
     domains.dedup();
     let mut out = misplaced_records(plan);
-    for d in domains {
-        let txt_at = |name: String| {
-            plan.records
-                .iter()
-                .filter(move |r| r.rtype == "TXT" && r.fqdn == name)
-                .collect::<Vec<_>>()
-        };
-        let sts = txt_at(format!("_mta-sts.{d}"));
-        let tlsrpt = txt_at(format!("_smtp._tls.{d}"));
-        let mx: Vec<_> = plan
-            .records
-            .iter()
-            .filter(|r| r.rtype == "MX" && r.fqdn == d && live(r.action))
-            .collect();
-        let policy = plan
-            .policies
-            .iter()
-            .find(|p| p.domain.as_deref() == Some(d.as_str()));
-        let values = |rs: &[&crate::plan::PlannedRecord]| {
-            let known: Vec<Vec<Vec<u8>>> = rs
-                .iter()
-                .filter(|r| live(r.action) && !r.unknown)
-                .flat_map(|r| r.values.clone())
-                .collect();
-            (!known.is_empty()).then_some(known)
-        };
-        let input = DomainInput {
-            domain: d.clone(),
-            sts_records: values(&sts),
-            tlsrpt_records: values(&tlsrpt),
-            policy: policy.filter(|p| live(p.action)).and_then(|p| p.body.clone()),
-            mx: if mx.is_empty() || mx.iter().any(|r| r.unknown) {
-                MxSet::Unknown
-            } else {
-                MxSet::Hosts(mx.iter().flat_map(|r| r.mx_hosts.clone()).collect())
-            },
-        };
-        let address = |rule: &str| -> Option<String> {
-            let first = |rs: &[&crate::plan::PlannedRecord]| rs.first().map(|r| r.address.clone());
-            match &rule[..3] {
-                "STS" => first(&sts),
-                "TLR" => first(&tlsrpt).or_else(|| policy.map(|p| p.address.clone())),
-                _ => policy.map(|p| p.address.clone()).or_else(|| first(&mx)),
-            }
-        };
-        let mut findings = lint_domain(&input);
-        findings.extend(history_checks(&d, policy, &sts));
-        findings.extend(ttl_checks(&d, &sts, &tlsrpt));
-        for f in findings.iter_mut().filter(|f| f.address.is_none()) {
-            f.address = address(f.rule);
-        }
-        out.extend(findings);
+    for d in &domains {
+        out.extend(lint_planned_domain(plan, &policies, d));
     }
-    out.into_iter().map(inert).collect()
+    out.extend(note_findings(plan, &policies, &domains));
+    if let Some(wanted) = &config.domains {
+        for w in wanted.iter().filter(|w| !domains.contains(w)) {
+            out.push(finding(
+                "PLN004",
+                Severity::Info,
+                w,
+                format!(
+                    "{w} is listed in the configuration, but this plan has no _mta-sts or _smtp._tls record \
+                     and no policy file for it: its deployment was not checked"
+                ),
+                None,
+            ));
+        }
+    }
+    config.apply(out.into_iter().map(inert).collect())
+}
+
+fn finding(
+    rule: &'static str,
+    severity: Severity,
+    domain: &str,
+    message: String,
+    address: Option<String>,
+) -> Finding {
+    Finding {
+        rule,
+        severity,
+        domain: domain.to_owned(),
+        message,
+        address,
+        help: help(rule),
+    }
+}
+
+/// Orders findings for output: by domain (findings without one last), then
+/// severity (errors first), rule and address. The sort is stable.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.domain.is_empty(), &a.domain)
+            .cmp(&(b.domain.is_empty(), &b.domain))
+            .then(b.severity.cmp(&a.severity))
+            .then(a.rule.cmp(b.rule))
+            .then(a.address.cmp(&b.address))
+    });
+}
+
+/// Every check of one planned domain.
+fn lint_planned_domain(
+    plan: &crate::plan::Plan,
+    policies: &[crate::plan::PlannedPolicy],
+    d: &str,
+) -> Vec<Finding> {
+    use crate::plan::{Action, PlannedRecord};
+    let live = |a: Action| a != Action::Delete;
+    let txt_at = |name: String| {
+        plan.records
+            .iter()
+            .filter(move |r| r.rtype == "TXT" && r.fqdn == name)
+            .collect::<Vec<_>>()
+    };
+    let sts = txt_at(format!("_mta-sts.{d}"));
+    let tlsrpt = txt_at(format!("_smtp._tls.{d}"));
+    let mx: Vec<_> = plan
+        .records
+        .iter()
+        .filter(|r| r.rtype == "MX" && r.fqdn == d && live(r.action))
+        .collect();
+    let mine: Vec<_> = policies
+        .iter()
+        .filter(|p| p.domain.as_deref() == Some(d))
+        .collect();
+    // The policy that stays (a file moved to a new address is created under one
+    // and deleted under the other); otherwise the one the plan deletes.
+    let policy = mine
+        .iter()
+        .find(|p| live(p.action))
+        .or_else(|| mine.first())
+        .copied();
+    // The policy in force before this plan: the changed file's old body, a deleted
+    // file's, or the body of a file the plan leaves as it is.
+    let previous = policy
+        .and_then(|p| p.before.as_deref())
+        .or_else(|| {
+            mine.iter()
+                .find(|p| p.action == Action::Delete)
+                .and_then(|p| p.before.as_deref())
+        })
+        .or_else(|| {
+            policy
+                .filter(|p| p.action == Action::NoOp)
+                .and_then(|p| p.body.as_deref())
+        });
+    let values = |rs: &[&PlannedRecord]| {
+        if rs.iter().any(|r| live(r.action) && r.unknown) {
+            return None;
+        }
+        let known: Vec<Vec<Vec<u8>>> = rs
+            .iter()
+            .filter(|r| live(r.action))
+            .flat_map(|r| r.values.clone())
+            .collect();
+        // Records the plan manages and deletes, with none left: known to be absent.
+        let removed = !rs.is_empty() && rs.iter().all(|r| r.action == Action::Delete);
+        (!known.is_empty() || removed).then_some(known)
+    };
+    let body = policy.filter(|p| live(p.action)).and_then(|p| p.body.clone());
+    let input = DomainInput {
+        domain: d.to_owned(),
+        sts_records: values(&sts),
+        tlsrpt_records: values(&tlsrpt),
+        policy: body.clone(),
+        mx: if mx.is_empty() || mx.iter().any(|r| r.unknown) {
+            MxSet::Unknown
+        } else {
+            MxSet::Hosts(mx.iter().flat_map(|r| r.mx_hosts.clone()).collect())
+        },
+    };
+    let address = |rule: &str| -> Option<String> {
+        let first = |rs: &[&PlannedRecord]| rs.first().map(|r| r.address.clone());
+        match &rule[..3] {
+            "STS" => first(&sts).or_else(|| policy.map(|p| p.address.clone())),
+            "TLR" => first(&tlsrpt).or_else(|| policy.map(|p| p.address.clone())),
+            _ => policy.map(|p| p.address.clone()).or_else(|| first(&mx)),
+        }
+    };
+    let mut findings = lint_domain(&input);
+    findings.extend(history_checks(d, policy, previous, &sts));
+    findings.extend(ttl_checks(d, &sts, &tlsrpt));
+
+    // What the plan does not hold: PLN004 for the checks skipped, STS001 for a
+    // policy whose body is unknown but whose record is known to go away.
+    let mode = body.as_deref().map(|b| parse_policy(b, Some(d)).policy.mode);
+    let active = matches!(mode, Some(Some(Mode::Enforce | Mode::Testing)));
+    let kept = policy.filter(|p| live(p.action));
+    let mut skip = |what: String, address: Option<String>| {
+        findings.push(finding("PLN004", Severity::Info, d, what, address));
+    };
+    if let Some(p) = kept {
+        if sts.is_empty() {
+            skip(
+                format!(
+                    "the plan has no _mta-sts.{d} record: whether senders can discover this policy (STS001) \
+                     and the record itself were not checked"
+                ),
+                Some(p.address.clone()),
+            );
+        }
+        if active && input.mx == MxSet::Unknown {
+            let why = if mx.is_empty() {
+                format!("the plan has no MX records for {d}")
+            } else {
+                format!("the MX records of {d} are known only after apply")
+            };
+            skip(
+                format!("{why}, so the MX cross-checks (XCK001-XCK003) were not run"),
+                Some(p.address.clone()),
+            );
+        }
+        if active && tlsrpt.is_empty() {
+            skip(
+                format!(
+                    "the plan has no _smtp._tls.{d} record, so whether failures get reported (TLR001) was \
+                     not checked"
+                ),
+                Some(p.address.clone()),
+            );
+        }
+        if p.body.is_none() && input.sts_records.as_ref().is_some_and(Vec::is_empty) {
+            findings.push(finding(
+                "STS001",
+                Severity::Error,
+                d,
+                format!(
+                    "the plan removes every TXT record at _mta-sts.{d} but keeps the policy file {}: \
+                     senders never discover it",
+                    p.address
+                ),
+                sts.first().map(|r| r.address.clone()),
+            ));
+        }
+    } else if sts.iter().any(|r| live(r.action)) {
+        skip(
+            format!(
+                "the plan has no mta-sts.txt for {d} (or none it could attribute): the policy checks \
+                 (POL*) and the cross-checks with it (XCK001-XCK004) were not run"
+            ),
+            sts.first().map(|r| r.address.clone()),
+        );
+    }
+    for f in findings.iter_mut().filter(|f| f.address.is_none()) {
+        f.address = address(f.rule);
+    }
+    findings
+}
+
+/// PLN001 for every policy file without a domain; PLN002, PLN003 and PLN005 for
+/// the plan reader's notes that concern MTA-STS: policy files, TXT and MX
+/// records of unknown name, and records at `_mta-sts`, `_smtp._tls` or
+/// `mta-sts` names or at a linted domain's MX.
+fn note_findings(
+    plan: &crate::plan::Plan,
+    policies: &[crate::plan::PlannedPolicy],
+    domains: &[String],
+) -> Vec<Finding> {
+    use crate::plan::NoteKind;
+    let mut out = Vec::new();
+    for p in policies.iter().filter(|p| p.domain.is_none()) {
+        out.push(finding(
+            "PLN001",
+            Severity::Info,
+            "",
+            format!(
+                "the policy file {} could not be attributed to a domain (no mta-sts.<domain> bucket or path, \
+                 and not exactly one domain with an _mta-sts record in the plan), so it was not checked",
+                p.bucket_or_path
+            ),
+            Some(p.address.clone()),
+        ));
+    }
+    let records: HashMap<&str, &crate::plan::PlannedRecord> =
+        plan.records.iter().map(|r| (r.address.as_str(), r)).collect();
+    for n in &plan.notes {
+        let rule = match n.kind {
+            NoteKind::Unattributed => continue,
+            NoteKind::AfterApply => "PLN002",
+            NoteKind::NotInPlan => "PLN003",
+            NoteKind::Lenient => "PLN005",
+        };
+        let domain: String = if let Some(p) = policies.iter().find(|p| p.address == n.address) {
+            p.domain.clone().unwrap_or_default()
+        } else if let Some(r) = records.get(n.address.as_str()) {
+            let owner = ["_mta-sts.", "_smtp._tls.", "mta-sts."]
+                .iter()
+                .find_map(|pre| r.fqdn.strip_prefix(pre));
+            match owner {
+                Some(d) => d.to_owned(),
+                None if r.fqdn.is_empty() && matches!(r.rtype.as_str(), "TXT" | "MX" | "") => String::new(),
+                None if r.rtype == "MX" && domains.contains(&r.fqdn) => r.fqdn.clone(),
+                None => continue,
+            }
+        } else {
+            String::new()
+        };
+        let text = n
+            .text
+            .strip_prefix(n.address.as_str())
+            .and_then(|t| t.strip_prefix(": "))
+            .unwrap_or(&n.text);
+        let address = (!n.address.is_empty()).then(|| n.address.clone());
+        out.push(finding(rule, Severity::Info, &domain, text.to_owned(), address));
+    }
+    out
 }
 
 /// STS008 and TLR008: records at names senders never look at.
@@ -217,7 +463,7 @@ fn misplaced_records(plan: &crate::plan::Plan) -> Vec<Finding> {
     for r in plan
         .records
         .iter()
-        .filter(|r| r.rtype == "TXT" && r.action != crate::plan::Action::Delete)
+        .filter(|r| r.rtype == "TXT" && r.action != crate::plan::Action::Delete && !r.fqdn.is_empty())
     {
         let text: Vec<u8> = r.values.first().map(|v| v.concat()).unwrap_or_default();
         let (rule, right, domain) = if let Some(d) = r
@@ -279,8 +525,13 @@ fn ttl_checks(
             help: help("STS009"),
         });
     };
+    // Cloudflare's TTL 1 means "automatic" (300 s), not one second.
+    let ttl = |r: &crate::plan::PlannedRecord| match r.ttl {
+        Some(1) if r.resource_type.starts_with("cloudflare_") => Some(300),
+        t => t,
+    };
     for r in sts.iter().filter(|r| r.action != crate::plan::Action::Delete) {
-        match r.ttl {
+        match ttl(r) {
             Some(t) if t < 300 => push(
                 r,
                 Severity::Warning,
@@ -295,7 +546,7 @@ fn ttl_checks(
         }
     }
     for r in tlsrpt.iter().filter(|r| r.action != crate::plan::Action::Delete) {
-        if let Some(t) = r.ttl.filter(|t| *t < 3600) {
+        if let Some(t) = ttl(r).filter(|t| *t < 3600) {
             push(
                 r,
                 Severity::Info,
@@ -306,19 +557,24 @@ fn ttl_checks(
     out
 }
 
-/// XCK004 (policy changed, id not) and XCK007 (removal without the `none` step),
-/// from the plan's before and after values.
+/// XCK004 (policy changed, id not), XCK007 (removal without the `none` step) and
+/// XCK008 (enforce without testing first), from the plan's before and after
+/// values. `previous` is the policy body before the change (of this resource, or
+/// of one the plan deletes for the same domain).
 fn history_checks(
     domain: &str,
     policy: Option<&crate::plan::PlannedPolicy>,
+    previous: Option<&[u8]>,
     sts: &[&crate::plan::PlannedRecord],
 ) -> Vec<Finding> {
     use crate::plan::Action;
-    let mut diags = Vec::new();
+    let mut out = Vec::new();
+    let mut push = |rule, severity, message: String| {
+        out.push(finding(rule, severity, domain, message, None));
+    };
     let id_of = |values: &[Vec<Vec<u8>>]| parse_sts_records(values).record.and_then(|r| r.id);
-    let before_mode = policy
-        .and_then(|p| p.before.as_deref())
-        .map(|b| parse_policy(b, Some(domain)).policy.mode);
+    let mode_of = |body: &[u8]| parse_policy(body, Some(domain)).policy.mode;
+    let before_mode = previous.map(mode_of);
     if let Some(p) = policy {
         if let (Some(before), Some(after)) = (&p.before, &p.body) {
             if before != after && p.action != Action::Delete {
@@ -328,18 +584,46 @@ fn history_checks(
                     _ => false,
                 });
                 if sts.is_empty() {
-                    diags.push(Diagnostic::new(
-                        "XCK004",
+                    push(
+                        "PLN004",
                         Severity::Info,
-                        format!("{} changes the policy, but the _mta-sts record is not in this plan, so the id change could not be checked", p.address),
-                    ));
+                        format!(
+                            "{} changes the policy, but the _mta-sts record is not in this plan, so whether \
+                             its id changes too (XCK004) was not checked",
+                            p.address
+                        ),
+                    );
                 } else if !sts_changed {
-                    diags.push(Diagnostic::new(
+                    push(
                         "XCK004",
                         Severity::Error,
                         format!("{} changes the policy content, but the _mta-sts id stays the same: senders keep the cached old policy", p.address),
-                    ));
+                    );
                 }
+            }
+        }
+        let after_mode = p
+            .body
+            .as_deref()
+            .filter(|_| p.action != Action::Delete)
+            .map(mode_of);
+        if after_mode == Some(Some(Mode::Enforce)) {
+            let how = match (&before_mode, p.action) {
+                (Some(Some(Mode::Testing | Mode::Enforce)), _) => None,
+                (Some(Some(Mode::None)), _) => Some("straight from mode none"),
+                (Some(_), _) => Some("from a policy without a valid mode"),
+                (None, Action::Create) => Some("as a new policy"),
+                (None, _) => None,
+            };
+            if let Some(how) = how {
+                push(
+                    "XCK008",
+                    Severity::Info,
+                    format!(
+                        "{} puts the policy in mode enforce {how}, with no testing period before it",
+                        p.address
+                    ),
+                );
             }
         }
     }
@@ -347,23 +631,13 @@ fn history_checks(
     let removed =
         policy.is_some_and(|p| p.action == Action::Delete) || sts.iter().any(|r| r.action == Action::Delete);
     if removed && active_before {
-        diags.push(Diagnostic::new(
+        push(
             "XCK007",
             Severity::Warning,
-            "the plan removes the MTA-STS record or policy while the last policy is testing or enforce: publish mode none with a short max_age and a new id first, wait out the old max_age, then remove",
-        ));
+            "the plan removes the MTA-STS record or policy while the last policy is testing or enforce: publish mode none with a short max_age and a new id first, wait out the old max_age, then remove".to_owned(),
+        );
     }
-    diags
-        .into_iter()
-        .map(|d| Finding {
-            rule: d.rule,
-            severity: d.severity,
-            domain: domain.to_owned(),
-            message: d.message,
-            address: None,
-            help: help(d.rule),
-        })
-        .collect()
+    out
 }
 
 /// XCK001, XCK002, XCK003 and XCK009 for an active policy (`sev`: error for
@@ -459,7 +733,7 @@ pub fn to_sarif(findings: &[Finding], artifact: &str) -> serde_json::Value {
                 "ruleId": f.rule,
                 "ruleIndex": rule_ids.iter().position(|r| *r == f.rule).unwrap_or(0),
                 "level": level(f.severity),
-                "message": {"text": format!("{}: {}", f.domain, f.message)},
+                "message": {"text": if f.domain.is_empty() { f.message.clone() } else { format!("{}: {}", f.domain, f.message) }},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": artifact},
@@ -510,7 +784,10 @@ pub fn to_github(findings: &[Finding], file: Option<&str>) -> String {
         if let Some(file) = file {
             props.push(format!("file={}", property(file)));
         }
-        props.push(format!("title={}", property(&format!("{} {}", f.rule, f.domain))));
+        props.push(format!(
+            "title={}",
+            property(format!("{} {}", f.rule, f.domain).trim_end())
+        ));
         out.push_str(&format!(
             "::{cmd} {}::{}\n",
             props.join(","),
@@ -520,17 +797,20 @@ pub fn to_github(findings: &[Finding], file: Option<&str>) -> String {
     out
 }
 
-/// The rule IDs this version implements, in catalogue order.
-pub const RULES: [&str; 38] = [
-    "STS002", "STS003", "STS004", "STS005", "STS006", "STS007", "STS008", "STS009", "STS010", "TLR001",
-    "TLR002", "TLR003", "TLR004", "TLR005", "TLR006", "TLR007", "TLR008", "POL001", "POL002", "POL003",
-    "POL004", "POL005", "POL006", "POL007", "POL008", "POL009", "POL010", "POL011", "POL012", "POL013",
-    "POL014", "XCK001", "XCK002", "XCK003", "XCK004", "XCK007", "XCK009", "NET006",
+/// The rule IDs this version implements, in catalogue order; the PLN family
+/// (what a plan cannot tell) comes last.
+pub const RULES: [&str; 45] = [
+    "STS001", "STS002", "STS003", "STS004", "STS005", "STS006", "STS007", "STS008", "STS009", "STS010",
+    "TLR001", "TLR002", "TLR003", "TLR004", "TLR005", "TLR006", "TLR007", "TLR008", "POL001", "POL002",
+    "POL003", "POL004", "POL005", "POL006", "POL007", "POL008", "POL009", "POL010", "POL011", "POL012",
+    "POL013", "POL014", "XCK001", "XCK002", "XCK003", "XCK004", "XCK007", "XCK008", "XCK009", "NET006",
+    "PLN001", "PLN002", "PLN003", "PLN004", "PLN005",
 ];
 
 /// What a rule checks and how to fix it, in one or two sentences.
 pub fn help(rule: &str) -> &'static str {
     match rule {
+        "STS001" => "Senders find a policy only through the TXT record at `_mta-sts.<domain>`; without a `v=STSv1` record there, the policy is never fetched. Publish `v=STSv1; id=<id>` at that name, and keep it until the policy is in mode none and the old max_age has passed. Offline this fires when the record is known to be absent (a plan deleting it, or only other TXT records there) while a testing or enforce policy stays; whether a record published outside the plan exists needs a live lookup.",
         "STS002" => "The _mta-sts TXT record must begin with exactly `v=STSv1` (case-sensitive, nothing before it, no spaces around `=`); otherwise senders discard it. Rewrite it as `v=STSv1; id=<id>`.",
         "STS003" => "Senders need exactly one `v=STSv1` record at _mta-sts; with two or more they treat the domain as having no policy. Delete all but one.",
         "STS004" => "The `id` must be 1 to 32 letters or digits, nothing else (no dashes, dots or colons). Use e.g. a timestamp like 20240601T120000 without punctuation, and change it whenever the policy changes.",
@@ -567,8 +847,14 @@ pub fn help(rule: &str) -> &'static str {
         "XCK003" => "A pattern matches none of the MX hosts; it only widens what senders accept. Remove it once no MX uses it.",
         "XCK004" => "Senders re-fetch the policy only when the _mta-sts id changes. Whenever the policy content changes, publish a new id (after the new policy is served), and never reuse an old id.",
         "XCK007" => "Removing MTA-STS safely: serve `mode: none` with a short max_age and a new id, wait for the largest max_age ever served to pass, and only then delete the record and the policy.",
+        "XCK008" => "Go to `enforce` only after running `mode: testing` with a TLSRPT record for about two weeks and reading the reports: an enforce policy that does not match your MX hosts and certificates makes senders refuse mail. From a plan this compares the policy's mode before and after (a new policy in enforce, or none to enforce); how long testing lasted needs the report history and is not checked offline.",
         "XCK009" => "MX targets must be host names (not IP addresses or CNAMEs): pattern matching and the certificate check use the MX name.",
         "NET006" => "The policy body is larger than the 64 KiB senders are told they may read; keep it small.",
+        "PLN001" => "A planned mta-sts.txt object could not be tied to a domain (its bucket or path has no `mta-sts.<domain>` component, and the plan has not exactly one domain with an _mta-sts record), so its policy was not checked. Map it in the config file: `[[policy]]` with `address` (or `location`) and `domain`.",
+        "PLN002" => "A value is known only after apply (a computed record name, zone or value, or a policy body), so the checks that need it were not run on it. Make the value a literal known at plan time, or check the applied value with `stsguard lint --domain`.",
+        "PLN003" => "The plan does not contain a value the checks need: a hosted zone managed elsewhere (the record name is then taken as written) or a policy body read from a file at apply time. Check that part separately, e.g. `stsguard lint --domain D --policy FILE`.",
+        "PLN004" => "A check was skipped because the plan does not manage what it needs: the MX records, the _mta-sts or _smtp._tls record, the policy file, or anything at all for a domain listed in the config. Records managed elsewhere are not guessed; check them with `stsguard lint --domain`.",
+        "PLN005" => "The plan reader applied a tolerance: an unknown plan action read as no-op, a TXT value with unbalanced quotes read as one string, invalid base64, values beyond a cap, or notes left out. Check the value the message names.",
         _ => "See the rule catalogue.",
     }
 }
@@ -665,6 +951,53 @@ mod tests {
         assert!(
             !rules(&lint_domain(&i)).iter().any(|r| r.0 == "TLR001"),
             "not given: not guessed"
+        );
+    }
+
+    #[test]
+    fn rfc8461_3_1_policy_without_a_discoverable_record_fires_sts001() {
+        let mut i = input(ENFORCE, MxSet::Unknown);
+        i.sts_records = Some(Vec::new());
+        assert_eq!(rules(&lint_domain(&i)), [("STS001", Severity::Error)]);
+        // Only an unrelated record at _mta-sts: misplaced, and still no policy record.
+        i.sts_records = Some(vec![vec![b"v=spf1 -all".to_vec()]]);
+        assert_eq!(
+            rules(&lint_domain(&i)),
+            [("STS001", Severity::Error), ("STS008", Severity::Warning)]
+        );
+        // A malformed record is STS002's, two records STS003's: no second finding.
+        i.sts_records = Some(vec![vec![b"v=stsv1; id=1".to_vec()]]);
+        assert_eq!(rules(&lint_domain(&i)), [("STS002", Severity::Error)]);
+        // A record, or no record given at all, or a policy in mode none: quiet.
+        i.sts_records = Some(vec![vec![b"v=STSv1; id=1".to_vec()]]);
+        assert!(lint_domain(&i).is_empty());
+        i.sts_records = None;
+        assert!(lint_domain(&i).is_empty());
+        let mut none = input(
+            "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n",
+            MxSet::Unknown,
+        );
+        none.sts_records = Some(Vec::new());
+        assert!(lint_domain(&none).is_empty());
+    }
+
+    #[test]
+    fn findings_without_a_domain_render_without_an_empty_prefix() {
+        let f = vec![Finding {
+            rule: "PLN001",
+            severity: Severity::Info,
+            domain: String::new(),
+            message: "the policy file b/.well-known/mta-sts.txt could not be attributed".into(),
+            address: Some("aws_s3_object.p".into()),
+            help: help("PLN001"),
+        }];
+        let v = to_sarif(&f, "plan.json");
+        let text = v["runs"][0]["results"][0]["message"]["text"].as_str().unwrap();
+        assert!(text.starts_with("the policy file"), "{text}");
+        let gh = to_github(&f, Some("plan.json"));
+        assert!(
+            gh.starts_with("::notice file=plan.json,title=PLN001::the policy"),
+            "{gh}"
         );
     }
 

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use stsguard::diag::Severity;
-use stsguard::lint::{lint_domain, to_github, to_sarif, DomainInput, Finding, MxSet};
+use stsguard::lint::{
+    lint_domain, lint_plan_with, to_github, to_sarif, DomainInput, Finding, LintConfig, MxSet,
+};
 use stsguard::records::parse_presentation;
 
 pub(crate) const LONG_ABOUT: &str = "\
@@ -35,9 +37,23 @@ Examples:
 With a Terraform plan (terraform show -json plan.out > plan.json), every domain
 the plan gives an _mta-sts or _smtp._tls record or an mta-sts.txt object is
 linted, findings name the resource address, and the plan's before/after values
-add XCK004 (policy changed but id not) and XCK007 (removal without the none
-step). Route 53, Cloudflare, Google Cloud DNS, Azure DNS and DigitalOcean
-records; S3, GCS, Azure blob and local_file policy objects.
+add XCK004 (policy changed but id not), XCK007 (removal without the none
+step), XCK008 (enforce without testing first) and STS001 (record removed while
+the policy stays). Route 53, Cloudflare, Google Cloud DNS, Azure DNS and
+DigitalOcean records; S3, GCS, Azure blob and local_file policy objects. What
+the plan cannot tell is an info finding, never a guess: PLN001 policy file not
+attributed to a domain, PLN002 value known only after apply, PLN003 value not
+in the plan, PLN004 check skipped for lack of data, PLN005 value read
+leniently.
+
+--config FILE (TOML; see shared/examples/stsguard.toml):
+  domains = [\"example.com\"]        lint only these policy domains
+  [rules]  STS009 = \"error\"        severity per rule: error, warning, info, off
+  [[policy]]  address = \"ADDR\" (or location = \"BUCKET/KEY\"), domain = \"D\"
+                                    attribute a policy file to its domain
+  [[ignore]]  rule = \"ID\" (or \"*\"), domain = \"D\", address = \"ADDR\" (a
+              trailing * matches a prefix), reason = \"...\"
+Unknown keys, rule IDs and severities are errors (exit 2).
 
 Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 when
 the invocation or an input file is unusable.";
@@ -84,6 +100,10 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 
+    /// A lint configuration (TOML): domains, policy-file mapping, severities, ignores.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
@@ -112,6 +132,10 @@ enum FailOn {
 const MAX_POLICY_FILE: u64 = 1 << 20;
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => read_config(path)?,
+        None => LintConfig::default(),
+    };
     let (findings, label, artifact) = match (&args.plan, &args.domain) {
         (Some(plan), _) => {
             let mut json = Vec::new();
@@ -122,22 +146,43 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                 })
                 .with_context(|| format!("cannot read the plan {}", plan.display()))?;
             let parsed = stsguard::plan::read_plan(&json).with_context(|| format!("{}", plan.display()))?;
-            for note in &parsed.notes {
-                eprintln!("stsguard: note: {note}");
-            }
+            drop(json);
             let name = plan.display().to_string();
-            (stsguard::lint::lint_plan(&parsed), name.clone(), name)
+            (lint_plan_with(&parsed, &config), name.clone(), name)
         }
         (None, Some(domain)) => {
             let artifact = args
                 .policy
                 .as_ref()
                 .map_or_else(|| format!("mta-sts/{domain}"), |p| p.display().to_string());
-            (lint_parts(&args, domain)?, domain.clone(), artifact)
+            (
+                config.apply_overrides(lint_parts(&args, domain)?),
+                domain.clone(),
+                artifact,
+            )
         }
         (None, None) => anyhow::bail!("give a PLAN.json or --domain"),
     };
     report(&args, &findings, &label, &artifact)
+}
+
+/// Reads and parses `--config`; errors name the file, then the line and key.
+fn read_config(path: &std::path::Path) -> Result<LintConfig> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(stsguard::config::MAX_CONFIG_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .with_context(|| format!("cannot read the config {}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not UTF-8 (byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    LintConfig::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn lint_parts(args: &Args, domain: &str) -> Result<Vec<Finding>> {
@@ -212,7 +257,11 @@ fn print_text(label: &str, findings: &[Finding], colour: bool) {
     let mut domain = None;
     for f in findings {
         if domain != Some(&f.domain) {
-            println!("{}", f.domain);
+            if f.domain.is_empty() {
+                println!("(no domain)");
+            } else {
+                println!("{}", f.domain);
+            }
             domain = Some(&f.domain);
         }
         let (sev, code) = match f.severity {

@@ -148,6 +148,40 @@ pub struct PlannedPolicy {
     pub action: Action,
 }
 
+/// What kind of thing a [`Note`] says the plan cannot tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NoteKind {
+    /// A policy file could not be attributed to a domain.
+    Unattributed,
+    /// A value (a record's name, zone or values, a policy body) is known only
+    /// after apply.
+    AfterApply,
+    /// A value the plan does not contain: a hosted zone, a policy body read from
+    /// a file at apply time.
+    NotInPlan,
+    /// A value read leniently or cut at a cap (an unknown action, unbalanced
+    /// quotes, invalid base64, too many values), or notes left out.
+    Lenient,
+}
+
+/// One thing the plan reader could not verify offline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// What kind of gap it is.
+    pub kind: NoteKind,
+    /// The resource instance address it is about; empty for the final "notes
+    /// left out" note.
+    pub address: String,
+    /// One line, starting with the address.
+    pub text: String,
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// What a plan holds for MTA-STS.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -157,7 +191,7 @@ pub struct Plan {
     pub policies: Vec<PlannedPolicy>,
     /// What could not be verified offline (values known after apply, unresolved
     /// zones, unattributed policies, tolerances applied), each naming the address.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Reads `terraform show -json PLANFILE` output (Terraform or OpenTofu, plan
@@ -561,19 +595,27 @@ const POLICY_TYPES: &[&str] = &[
     "local_file",
 ];
 
-struct Notes(Vec<String>, usize);
+struct Notes(Vec<Note>, usize);
 
 impl Notes {
-    fn push(&mut self, note: String) {
+    fn push(&mut self, kind: NoteKind, address: &str, text: String) {
         if self.0.len() < MAX_NOTES {
-            self.0.push(note);
+            self.0.push(Note {
+                kind,
+                address: address.to_owned(),
+                text,
+            });
         } else {
             self.1 += 1;
         }
     }
-    fn finish(mut self) -> Vec<String> {
+    fn finish(mut self) -> Vec<Note> {
         if self.1 > 0 {
-            self.0.push(format!("{} more notes left out", self.1));
+            self.0.push(Note {
+                kind: NoteKind::Lenient,
+                address: String::new(),
+                text: format!("{} more notes left out", self.1),
+            });
         }
         self.0
     }
@@ -832,7 +874,11 @@ fn build(raw: &RawPlan<'_>) -> Plan {
                 Some(a) => a,
                 None => {
                     let list: Vec<&str> = c.change.actions.iter().map(|a| a.as_ref()).collect();
-                    notes.push(format!("{address}: unknown plan action {list:?}; read as no-op"));
+                    notes.push(
+                        NoteKind::Lenient,
+                        address,
+                        format!("{address}: unknown plan action {list:?}; read as no-op"),
+                    );
                     Action::NoOp
                 }
             },
@@ -873,11 +919,15 @@ fn build(raw: &RawPlan<'_>) -> Plan {
             p.domain.clone_from(&only);
         }
         if p.domain.is_none() {
-            notes.push(format!(
-                "{}: the policy file {} could not be attributed to a domain (no mta-sts.<domain> bucket \
+            notes.push(
+                NoteKind::Unattributed,
+                &p.address,
+                format!(
+                    "{}: the policy file {} could not be attributed to a domain (no mta-sts.<domain> bucket \
                  or path, and not exactly one domain with an _mta-sts record of known name in the plan)",
-                p.address, p.bucket_or_path
-            ));
+                    p.address, p.bucket_or_path
+                ),
+            );
         }
         plan.policies.push(p);
     }
@@ -920,22 +970,32 @@ fn record(
     let name_unknown = fqdn.is_none() && (u.name || u.zone);
     let fqdn = fqdn.unwrap_or_else(|| {
         if u.name {
-            notes.push(format!("{address}: the record's name is known only after apply"));
+            notes.push(
+                NoteKind::AfterApply,
+                address,
+                format!("{address}: the record's name is known only after apply"),
+            );
         } else if u.zone {
-            notes.push(format!(
-                "{address}: the record's zone is known only after apply; its full name is unknown"
-            ));
+            notes.push(
+                NoteKind::AfterApply,
+                address,
+                format!("{address}: the record's zone is known only after apply; its full name is unknown"),
+            );
         } else {
-            notes.push(format!(
-                "{address}: the record's zone is not in the plan; its full name is unknown"
-            ));
+            notes.push(
+                NoteKind::NotInPlan,
+                address,
+                format!("{address}: the record's zone is not in the plan; its full name is unknown"),
+            );
         }
         String::new()
     });
     if u.values && action != Action::Delete {
-        notes.push(format!(
-            "{address}: the record's values are known only after apply"
-        ));
+        notes.push(
+            NoteKind::AfterApply,
+            address,
+            format!("{address}: the record's values are known only after apply"),
+        );
     }
     let rtype_s = main.rtype.clone();
     let (values, mx_hosts, ttl, alias) = match after_data {
@@ -1023,10 +1083,14 @@ fn record_data(address: &str, rtype: &str, a: &Attrs<'_>, zones: &Zones, notes: 
                 .map(String::as_str);
             d.fqdn = computed.or_else(|| join_name(name, zone));
             if d.fqdn.is_none() && name.contains('.') {
-                notes.push(format!(
+                notes.push(
+                    NoteKind::NotInPlan,
+                    address,
+                    format!(
                     "{address}: the hosted zone of {name:?} is not in the plan; the name is assumed to be \
                      fully qualified"
-                ));
+                ),
+                );
                 d.fqdn = Some(norm_name(name));
             }
             rdatas = strings(a.records.as_ref());
@@ -1096,10 +1160,14 @@ fn record_data(address: &str, rtype: &str, a: &Attrs<'_>, zones: &Zones, notes: 
         _ => {}
     }
     if rdatas.len() > MAX_RECORDS_PER_RESOURCE {
-        notes.push(format!(
-            "{address}: {} values, only the first {MAX_RECORDS_PER_RESOURCE} are read",
-            rdatas.len()
-        ));
+        notes.push(
+            NoteKind::Lenient,
+            address,
+            format!(
+                "{address}: {} values, only the first {MAX_RECORDS_PER_RESOURCE} are read",
+                rdatas.len()
+            ),
+        );
         rdatas.truncate(MAX_RECORDS_PER_RESOURCE);
     }
     match d.rtype.as_str() {
@@ -1108,9 +1176,11 @@ fn record_data(address: &str, rtype: &str, a: &Attrs<'_>, zones: &Zones, notes: 
                 let strings = match rtype {
                     "aws_route53_record" => route53_txt(address, v, notes),
                     "google_dns_record_set" => presentation(v, false).unwrap_or_else(|| {
-                        notes.push(format!(
-                            "{address}: TXT rrdata {v:?} is not valid presentation form"
-                        ));
+                        notes.push(
+                            NoteKind::Lenient,
+                            address,
+                            format!("{address}: TXT rrdata {v:?} is not valid presentation form"),
+                        );
                         vec![v.as_bytes().to_vec()]
                     }),
                     "cloudflare_record" | "cloudflare_dns_record" if v.trim_start().starts_with('"') => {
@@ -1167,10 +1237,14 @@ fn strings(f: Option<&Field<'_>>) -> Vec<String> {
 
 fn cap_strings(address: &str, mut v: Vec<Vec<u8>>, notes: &mut Notes) -> Vec<Vec<u8>> {
     if v.len() > MAX_STRINGS_PER_RECORD {
-        notes.push(format!(
-            "{address}: a TXT record of {} strings is cut to {MAX_STRINGS_PER_RECORD}",
-            v.len()
-        ));
+        notes.push(
+            NoteKind::Lenient,
+            address,
+            format!(
+                "{address}: a TXT record of {} strings is cut to {MAX_STRINGS_PER_RECORD}",
+                v.len()
+            ),
+        );
         v.truncate(MAX_STRINGS_PER_RECORD);
     }
     v
@@ -1194,9 +1268,11 @@ fn route53_txt(address: &str, v: &str, notes: &mut Notes) -> Vec<Vec<u8>> {
         v
     };
     presentation(&format!("\"{inner}\""), true).unwrap_or_else(|| {
-        notes.push(format!(
-            "{address}: TXT value {v:?} has unbalanced quotes; read as one string"
-        ));
+        notes.push(
+            NoteKind::Lenient,
+            address,
+            format!("{address}: TXT value {v:?} has unbalanced quotes; read as one string"),
+        );
         vec![inner.as_bytes().to_vec()]
     })
 }
@@ -1230,14 +1306,26 @@ fn policy(
     let u = unknown.unwrap_or(&Attrs::default()).unknown_body();
     if after.is_some() && body.is_none() {
         if u {
-            notes.push(format!("{address}: the policy body is known only after apply"));
+            notes.push(
+                NoteKind::AfterApply,
+                address,
+                format!("{address}: the policy body is known only after apply"),
+            );
         } else if s(&main.source).is_some() {
-            notes.push(format!(
-                "{address}: the policy body is read from a file ({:?}) that the plan does not contain",
-                s(&main.source).unwrap_or_default()
-            ));
+            notes.push(
+                NoteKind::NotInPlan,
+                address,
+                format!(
+                    "{address}: the policy body is read from a file ({:?}) that the plan does not contain",
+                    s(&main.source).unwrap_or_default()
+                ),
+            );
         } else {
-            notes.push(format!("{address}: the policy body is not in the plan"));
+            notes.push(
+                NoteKind::NotInPlan,
+                address,
+                format!("{address}: the policy body is not in the plan"),
+            );
         }
     }
     let before_body = before.and_then(|b| policy_body(address, rtype, b, &mut Notes(Vec::new(), 0)));
@@ -1303,7 +1391,11 @@ fn policy_body(address: &str, rtype: &str, a: &Attrs<'_>, notes: &mut Notes) -> 
     let b64 = s(&a.content_base64)?;
     let decoded = base64_decode(b64);
     if decoded.is_none() {
-        notes.push(format!("{address}: content_base64 is not valid base64"));
+        notes.push(
+            NoteKind::Lenient,
+            address,
+            format!("{address}: content_base64 is not valid base64"),
+        );
     }
     decoded
 }

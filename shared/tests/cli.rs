@@ -7,6 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use serde_json::json;
+
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
 }
@@ -460,12 +462,27 @@ fn lint_reads_terraform_plans_and_refuses_what_it_cannot_read() {
     let f = &v.as_array().unwrap()[0];
     assert_eq!(f["address"], "module.mail.module.org.aws_s3_object.policy");
     assert_eq!(f["domain"], "example.com");
-    // What could not be attributed is said, not guessed.
-    assert!(
-        text(&out.stderr).contains("could not be attributed"),
-        "{}",
-        text(&out.stderr)
+    // What could not be attributed is said, not guessed: an info finding
+    // without a domain, at the object's address, and nothing on stderr.
+    let pln = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "PLN001")
+        .unwrap();
+    assert_eq!(
+        (&pln["severity"], &pln["domain"], &pln["address"]),
+        (
+            &json!("info"),
+            &json!(""),
+            &json!("aws_s3_bucket_object.org_policy")
+        )
     );
+    assert!(pln["message"]
+        .as_str()
+        .unwrap()
+        .contains("could not be attributed"));
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
 
     let dir = tempfile::tempdir().unwrap();
     let v2 = dir.path().join("v2.json");
@@ -502,4 +519,77 @@ fn explain_teaches_each_rule() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn lint_config_is_applied_and_its_errors_name_file_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plans().join("aws.json");
+    let plan = plan.to_str().unwrap();
+    let config = dir.path().join("stsguard.toml");
+    let cfg = config.to_str().unwrap();
+
+    std::fs::write(&config, "[rules]\nPOL011 = \"error\"\n").unwrap();
+    let out = stsguard(&["lint", plan, "--config", cfg, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "POL011" && f["severity"] == "error"));
+    // Without the file: the default severity, exit 0.
+    let out = stsguard(&["lint", plan]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // The --domain form takes the severities and ignores too.
+    std::fs::write(
+        &config,
+        "[[ignore]]\nrule = \"XCK001\"\ndomain = \"example.com\"\nreason = \"migration\"\n",
+    )
+    .unwrap();
+    let out = lint_with_policy(POLICY, &["--mx", "mx2.example.com", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(!text(&out.stdout).contains("XCK001"), "{}", text(&out.stdout));
+
+    for (body, needle) in [
+        (
+            "[rules]\nSTS009 = \"error\"\nSTS099 = \"off\"\n",
+            "line 3, column 1: rules.STS099: unknown rule ID",
+        ),
+        (
+            "domains = [\"example.com\"]\n\n[[policy]]\nadress = \"x\"\n",
+            "line 4, column 1: adress: unknown field",
+        ),
+        (
+            "[rules]\nSTS009 = \"loud\"\n",
+            "line 2, column 10: rules.STS009: unknown severity \"loud\"",
+        ),
+    ] {
+        std::fs::write(&config, body).unwrap();
+        let out = stsguard(&["lint", plan, "--config", cfg]);
+        assert_eq!(out.status.code(), Some(2), "{body}");
+        let err = text(&out.stderr);
+        assert!(err.contains(&format!("{cfg}: {needle}")), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    std::fs::write(&config, b"domains = [\"\xff\"]\n").unwrap();
+    let out = stsguard(&["lint", plan, "--config", cfg]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not UTF-8"), "{}", text(&out.stderr));
+    let out = stsguard(&["lint", plan, "--config", "/nonexistent/stsguard.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read the config /nonexistent/stsguard.toml"));
+    // --help documents the format.
+    let help = text(&stsguard(&["lint", "--help"]).stdout);
+    for needle in [
+        "--config",
+        "[[policy]]",
+        "[[ignore]]",
+        "[rules]",
+        "PLN001",
+        "examples/stsguard.toml",
+    ] {
+        assert!(help.contains(needle), "lint --help lacks {needle:?}");
+    }
 }

@@ -13,7 +13,7 @@ const NEW: &str =
     "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: mx2.example.com\r\nmax_age: 1209600\r\n";
 
 /// A plan managing `_mta-sts` (id `before_id` -> `after_id`), the policy object
-/// (`before` -> `after` content) and the MX records.
+/// (`before` -> `after` content), the MX records and `_smtp._tls`.
 fn plan(before_id: &str, after_id: &str, before: Option<&str>, after: Option<&str>, mx: &[&str]) -> Vec<u8> {
     let rec = |id: &str| {
         json!({"zone_id": "Z1", "name": "_mta-sts.example.com", "type": "TXT", "ttl": 300,
@@ -41,6 +41,14 @@ fn plan(before_id: &str, after_id: &str, before: Option<&str>, after: Option<&st
         json!({"address": "aws_route53_record.mx", "mode": "managed", "type": "aws_route53_record",
         "name": "mx", "change": {"actions": ["no-op"], "before": mx_values, "after": mx_values, "after_unknown": {}}}),
     ];
+    // TLSRPT is in place (so that a plan without other mistakes has no finding).
+    let tls = json!({"zone_id": "Z1", "name": "_smtp._tls.example.com", "type": "TXT", "ttl": 86400,
+                     "records": ["v=TLSRPTv1; rua=mailto:tlsrpt@example.com"]});
+    resources.push(json!({"address": "aws_route53_record.tlsrpt", "mode": "managed",
+        "type": "aws_route53_record", "name": "tlsrpt", "values": tls}));
+    changes.push(json!({"address": "aws_route53_record.tlsrpt", "mode": "managed",
+        "type": "aws_route53_record", "name": "tlsrpt",
+        "change": {"actions": ["no-op"], "before": tls, "after": tls, "after_unknown": {}}}));
     let (rb, ra) = (rec(before_id), rec(after_id));
     resources.push(
         json!({"address": "aws_route53_record.sts", "mode": "managed", "type": "aws_route53_record",
@@ -244,4 +252,298 @@ fn rfc8461_8_1_ttl_advice_fires_sts009() {
         "v=TLSRPTv1; rua=mailto:t@example.com",
     ));
     assert!(!got.iter().any(|(r, _, _)| r == "STS009"), "{got:?}");
+}
+
+/// The base plan (policy unchanged, records as given), changed by `edit`.
+fn edited(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&plan(
+        "20240601",
+        "20240601",
+        Some(OLD),
+        Some(OLD),
+        &["mx1.example.com"],
+    ))
+    .unwrap();
+    edit(&mut v);
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// The resource change at `address`.
+fn change<'a>(v: &'a mut Value, address: &str) -> &'a mut Value {
+    v["resource_changes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["address"] == address)
+        .unwrap()
+}
+
+/// Drops `address` from planned_values and plans its deletion.
+fn delete(v: &mut Value, address: &str) {
+    v["planned_values"]["root_module"]["resources"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["address"] != address);
+    let c = change(v, address);
+    c["change"]["actions"] = json!(["delete"]);
+    c["change"]["after"] = Value::Null;
+}
+
+fn has(got: &[(String, String, Option<String>)], rule: &str) -> bool {
+    got.iter().any(|(r, _, _)| r == rule)
+}
+
+#[test]
+fn rfc8461_3_1_policy_kept_but_record_deleted_fires_sts001() {
+    let got = rules(&edited(|v| delete(v, "aws_route53_record.sts")));
+    assert!(
+        got.contains(&(
+            "STS001".into(),
+            "Error".into(),
+            Some("aws_route53_record.sts".into())
+        )),
+        "{got:?}"
+    );
+    // Deleting only the record while the enforce policy stays is also the unsafe
+    // removal of XCK007.
+    assert!(has(&got, "XCK007"), "{got:?}");
+    // The record replaced by another at the same name: still discoverable.
+    let got = rules(&edited(|v| {
+        let c = change(v, "aws_route53_record.sts");
+        c["change"]["actions"] = json!(["delete", "create"]);
+    }));
+    assert!(!has(&got, "STS001"), "{got:?}");
+    // The policy goes too: no policy left to discover (XCK007 judges the removal).
+    let got = rules(&edited(|v| {
+        delete(v, "aws_route53_record.sts");
+        delete(v, "aws_s3_object.policy");
+    }));
+    assert!(!has(&got, "STS001") && has(&got, "XCK007"), "{got:?}");
+    // A policy in mode none without a record: the end of the opt-out, no STS001.
+    let none = "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n";
+    let got = rules(&plan(
+        "20240601",
+        "20240601",
+        Some(none),
+        Some(none),
+        &["mx1.example.com"],
+    ));
+    assert!(got.is_empty(), "{got:?}");
+    let mut v: Value = serde_json::from_slice(&plan(
+        "20240601",
+        "20240601",
+        Some(none),
+        Some(none),
+        &["mx1.example.com"],
+    ))
+    .unwrap();
+    delete(&mut v, "aws_route53_record.sts");
+    let got = rules(&serde_json::to_vec(&v).unwrap());
+    assert!(!has(&got, "STS001"), "{got:?}");
+}
+
+#[test]
+fn rfc8461_5_enforce_without_testing_fires_xck008() {
+    let testing = OLD.replace("enforce", "testing");
+    // A new policy straight in enforce.
+    let got = rules(&plan(
+        "20240601",
+        "20240601",
+        None,
+        Some(OLD),
+        &["mx1.example.com"],
+    ));
+    assert!(
+        got.contains(&(
+            "XCK008".into(),
+            "Info".into(),
+            Some("aws_s3_object.policy".into())
+        )),
+        "{got:?}"
+    );
+    // From none to enforce (with a new id, so nothing else fires).
+    let none = "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n";
+    let got = rules(&plan(
+        "20240101",
+        "20240601",
+        Some(none),
+        Some(OLD),
+        &["mx1.example.com"],
+    ));
+    assert_eq!(
+        got,
+        [(
+            "XCK008".into(),
+            "Info".into(),
+            Some("aws_s3_object.policy".into())
+        )]
+    );
+    // From testing to enforce, with a new id: the recommended path.
+    let got = rules(&plan(
+        "20240101",
+        "20240601",
+        Some(&testing),
+        Some(OLD),
+        &["mx1.example.com"],
+    ));
+    assert!(got.is_empty(), "{got:?}");
+    // A new policy in testing, and an enforce policy left as it is.
+    let got = rules(&plan(
+        "20240601",
+        "20240601",
+        None,
+        Some(&testing),
+        &["mx1.example.com"],
+    ));
+    assert!(!has(&got, "XCK008"), "{got:?}");
+    let got = rules(&plan(
+        "20240601",
+        "20240601",
+        Some(OLD),
+        Some(OLD),
+        &["mx1.example.com"],
+    ));
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn what_the_plan_cannot_tell_is_an_info_finding() {
+    let base = rules(&edited(|_| {}));
+    assert!(base.is_empty(), "{base:?}");
+
+    // PLN004: an active policy whose MX records the plan does not manage.
+    let got = rules(&edited(|v| {
+        v["planned_values"]["root_module"]["resources"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r["address"] != "aws_route53_record.mx");
+        v["resource_changes"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r["address"] != "aws_route53_record.mx");
+    }));
+    assert_eq!(
+        got,
+        [(
+            "PLN004".into(),
+            "Info".into(),
+            Some("aws_s3_object.policy".into())
+        )]
+    );
+    // PLN004: a policy change whose _mta-sts record is not in the plan.
+    let p = plan(
+        "20240601",
+        "20240601",
+        Some(OLD),
+        Some(NEW),
+        &["mx1.example.com", "mx2.example.com"],
+    );
+    let mut v: Value = serde_json::from_slice(&p).unwrap();
+    v["planned_values"]["root_module"]["resources"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["address"] != "aws_route53_record.sts");
+    v["resource_changes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["address"] != "aws_route53_record.sts");
+    let got = read_plan(&serde_json::to_vec(&v).unwrap()).unwrap();
+    let f = lint_plan(&got);
+    assert!(
+        f.iter()
+            .any(|f| f.rule == "PLN004" && f.message.contains("XCK004")),
+        "{f:?}"
+    );
+    assert!(
+        f.iter()
+            .any(|f| f.rule == "PLN004" && f.message.contains("STS001")),
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|f| f.rule == "XCK004"), "{f:?}");
+
+    // PLN002: the policy body is known only after apply.
+    let got = rules(&edited(|v| {
+        let c = change(v, "aws_s3_object.policy");
+        c["change"]["after"]["content"] = Value::Null;
+        c["change"]["after_unknown"] = json!({"content": true});
+        for r in v["planned_values"]["root_module"]["resources"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if r["address"] == "aws_s3_object.policy" {
+                r["values"]["content"] = Value::Null;
+            }
+        }
+    }));
+    assert_eq!(
+        got,
+        [(
+            "PLN002".into(),
+            "Info".into(),
+            Some("aws_s3_object.policy".into())
+        )]
+    );
+
+    // PLN005: a lenient read of an MTA-STS record; the same on an unrelated
+    // record is not an MTA-STS matter and stays quiet.
+    let got = rules(&edited(|v| {
+        change(v, "aws_route53_record.sts")["change"]["actions"] = json!(["frobnicate"]);
+    }));
+    assert_eq!(
+        got,
+        [(
+            "PLN005".into(),
+            "Info".into(),
+            Some("aws_route53_record.sts".into())
+        )]
+    );
+    let got = rules(&with_record("www.example.com", 300, "hello"));
+    let mut v: Value = serde_json::from_slice(&with_record("www.example.com", 300, "hello")).unwrap();
+    change(&mut v, "aws_route53_record.extra")["change"]["actions"] = json!(["frobnicate"]);
+    assert!(got.is_empty(), "{got:?}");
+    let got = rules(&serde_json::to_vec(&v).unwrap());
+    assert!(got.is_empty(), "{got:?}");
+}
+
+fn fixture(name: &str) -> stsguard::plan::Plan {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/plans")
+        .join(name);
+    read_plan(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn plan_notes_become_pln_findings_with_their_address() {
+    let f = lint_plan(&fixture("unknown.json"));
+    let pln: Vec<(&str, &str, Option<&str>)> = f
+        .iter()
+        .filter(|f| f.rule.starts_with("PLN"))
+        .map(|f| (f.rule, f.domain.as_str(), f.address.as_deref()))
+        .collect();
+    for want in [
+        ("PLN001", "", Some("aws_s3_object.policy_unknown")),
+        ("PLN002", "", Some("aws_s3_object.policy_unknown")),
+        ("PLN002", "", Some("aws_route53_record.sts_new")),
+        ("PLN002", "example.net", Some("aws_route53_record.tls_unknown")),
+        ("PLN003", "example.net", Some("aws_route53_record.tls_unknown")),
+        ("PLN003", "example.com", Some("aws_s3_object.policy_file")),
+    ] {
+        assert!(pln.contains(&want), "{want:?} not in {pln:#?}");
+    }
+    assert!(
+        f.iter().all(|f| f.severity == stsguard::diag::Severity::Info),
+        "{f:#?}"
+    );
+    // A record whose name is unknown is not "misplaced" (it was STS008 before).
+    assert!(!f.iter().any(|f| f.rule == "STS008"), "{f:#?}");
+    // PLN005 from the split-strings fixture (one value with unbalanced quotes).
+    let f = lint_plan(&fixture("aws-split.json"));
+    assert!(
+        f.iter().any(|f| f.rule == "PLN005" && f.domain == "example.com"),
+        "{f:#?}"
+    );
+    // Messages do not repeat the address.
+    assert!(f
+        .iter()
+        .all(|f| f.address.as_deref().is_none_or(|a| !f.message.starts_with(a))));
 }

@@ -181,8 +181,10 @@ fn aws_route53_and_s3_in_nested_modules() {
     ];
     assert_eq!(plan.policies, expected);
     assert_eq!(plan.notes.len(), 1, "{:?}", plan.notes);
-    assert!(plan.notes[0].starts_with("aws_s3_bucket_object.org_policy: the policy file"));
-    assert!(plan.notes[0].contains("could not be attributed"));
+    assert!(plan.notes[0]
+        .text
+        .starts_with("aws_s3_bucket_object.org_policy: the policy file"));
+    assert!(plan.notes[0].text.contains("could not be attributed"));
 }
 
 #[test]
@@ -202,7 +204,7 @@ fn aws_route53_txt_split_strings() {
         ])
     );
     assert_eq!(
-        plan.notes,
+        plan.notes.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
         vec![r#"aws_route53_record.split: TXT value "say \"hi" has unbalanced quotes; read as one string"#]
     );
 }
@@ -308,7 +310,7 @@ fn values_known_after_apply() {
     ];
     assert_eq!(plan.notes.len(), want.len(), "{:#?}", plan.notes);
     for (n, w) in plan.notes.iter().zip(want) {
-        assert!(n.starts_with(w), "{n:?} should start with {w:?}");
+        assert!(n.text.starts_with(w), "{n:?} should start with {w:?}");
     }
 }
 
@@ -533,7 +535,9 @@ fn azure_digitalocean_and_local_file() {
     ];
     assert_eq!(plan.policies, expected);
     assert_eq!(plan.notes.len(), 1, "{:?}", plan.notes);
-    assert!(plan.notes[0].starts_with("azurerm_storage_blob.policy: the policy file"));
+    assert!(plan.notes[0]
+        .text
+        .starts_with("azurerm_storage_blob.policy: the policy file"));
 }
 
 #[test]
