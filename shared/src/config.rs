@@ -317,20 +317,21 @@ impl LintConfig {
         for (id, level) in &raw.rules {
             let key = format!("rules.{}", id.get_ref());
             let rule = at.rule(id, &key)?;
-            let value =
-                match level.get_ref().as_str() {
-                    "error" => Override::Level(Severity::Error),
-                    "warning" => Override::Level(Severity::Warning),
-                    "info" => Override::Level(Severity::Info),
-                    "off" => Override::Off,
-                    other => return Err(at.err(
+            let value = match level.get_ref().as_str() {
+                "error" => Override::Level(Severity::Error),
+                "warning" => Override::Level(Severity::Warning),
+                "info" => Override::Level(Severity::Info),
+                "off" => Override::Off,
+                other => {
+                    return Err(at.err(
                         level.span(),
                         key,
                         format!(
                             "unknown severity {other:?}: write \"error\", \"warning\", \"info\" or \"off\""
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             if config.rules.insert(rule, value).is_some() {
                 return Err(at.err(id.span(), key, "the rule is given twice"));
             }

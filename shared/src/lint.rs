@@ -340,6 +340,22 @@ fn lint_planned_domain(
     let mut skip = |what: String, address: Option<String>| {
         findings.push(finding("PLN004", Severity::Info, d, what, address));
     };
+    let others: Vec<&str> = mine
+        .iter()
+        .filter(|o| live(o.action) && kept.is_some_and(|k| k.address != o.address))
+        .map(|o| o.address.as_str())
+        .collect();
+    if let (Some(p), false) = (kept, others.is_empty()) {
+        skip(
+            format!(
+                "several policy files are attributed to {d}; only {} was checked, not {} (only one is \
+                 served at https://mta-sts.{d}/.well-known/mta-sts.txt)",
+                p.address,
+                others.join(", ")
+            ),
+            Some(p.address.clone()),
+        );
+    }
     if let Some(p) = kept {
         if sts.is_empty() {
             skip(

@@ -289,3 +289,36 @@ fn ignores_by_rule_domain_and_address() {
     let c = LintConfig::parse("[[ignore]]\nrule = \"*\"\naddress = \"module.mail\"\n").unwrap();
     assert_eq!(lint_plan_with(&plan, &c).len(), base.len());
 }
+
+#[test]
+fn two_policy_files_for_one_domain_are_said_not_ignored() {
+    let plan = fixture("many.json");
+    let several = |f: &[Finding]| {
+        f.iter()
+            .filter(|f| f.rule == "PLN004" && f.message.contains("several policy files"))
+            .map(|f| (f.domain.clone(), f.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    // The legacy object mapped to example.org, which has its own policy file.
+    let c = LintConfig::parse(
+        "[[policy]]\naddress = \"aws_s3_object.legacy_policy\"\ndomain = \"example.org\"\n",
+    )
+    .unwrap();
+    let got = several(&lint_plan_with(&plan, &c));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "example.org");
+    assert!(got[0]
+        .1
+        .contains("only aws_s3_object.org_policy was checked, not aws_s3_object.legacy_policy"));
+    // Mapped to example.io, which has none: one file per domain, nothing to say.
+    let c =
+        LintConfig::parse("[[policy]]\naddress = \"aws_s3_object.legacy_policy\"\ndomain = \"example.io\"\n")
+            .unwrap();
+    let f = lint_plan_with(&plan, &c);
+    assert!(several(&f).is_empty(), "{f:#?}");
+    assert!(
+        f.iter()
+            .any(|f| f.domain == "example.io" && f.address.as_deref() == Some("aws_s3_object.legacy_policy")),
+        "{f:#?}"
+    );
+}
