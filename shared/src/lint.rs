@@ -479,7 +479,8 @@ fn misplaced_records(plan: &crate::plan::Plan) -> Vec<Finding> {
     for r in plan
         .records
         .iter()
-        .filter(|r| r.rtype == "TXT" && r.action != crate::plan::Action::Delete && !r.fqdn.is_empty())
+        // A name of unknown or unresolved zone (empty, or one label) is not judged.
+        .filter(|r| r.rtype == "TXT" && r.action != crate::plan::Action::Delete && r.fqdn.contains('.'))
     {
         let text: Vec<u8> = r.values.first().map(|v| v.concat()).unwrap_or_default();
         let (rule, right, domain) = if let Some(d) = r

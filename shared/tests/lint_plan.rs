@@ -547,3 +547,24 @@ fn plan_notes_become_pln_findings_with_their_address() {
         .iter()
         .all(|f| f.address.as_deref().is_none_or(|a| !f.message.starts_with(a))));
 }
+
+#[test]
+fn a_record_name_without_its_zone_is_not_called_misplaced() {
+    // A provider that reports the relative name as the record's full name: the
+    // zone is unknown, so the name cannot be judged (it was STS008 "at _mta-sts").
+    let mut v: Value =
+        serde_json::from_slice(&with_record("_mta-sts.example.com", 300, "v=STSv1; id=1")).unwrap();
+    for r in v["planned_values"]["root_module"]["resources"]
+        .as_array_mut()
+        .unwrap()
+    {
+        if r["address"] == "aws_route53_record.extra" {
+            r["values"]["fqdn"] = json!("_mta-sts");
+        }
+    }
+    let got = rules(&serde_json::to_vec(&v).unwrap());
+    assert!(!has(&got, "STS008"), "{got:?}");
+    // The same record at a known wrong name is.
+    let got = rules(&with_record("_mta_sts.example.com", 300, "v=STSv1; id=1"));
+    assert!(has(&got, "STS008"), "{got:?}");
+}
