@@ -593,3 +593,48 @@ fn lint_config_is_applied_and_its_errors_name_file_key_and_line() {
         assert!(help.contains(needle), "lint --help lacks {needle:?}");
     }
 }
+
+#[test]
+fn readme_lint_commands_and_config_are_true_to_the_cli() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let help = text(&stsguard(&["lint", "--help"]).stdout);
+    let mut commands = 0;
+    for line in readme.lines().filter(|l| l.contains("stsguard lint ")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for (i, w) in words.iter().enumerate() {
+            let flag = w.trim_start_matches('[').split(['=', ']']).next().unwrap();
+            if !flag.starts_with("--") || flag.len() < 3 {
+                continue;
+            }
+            assert!(
+                help.contains(flag),
+                "README uses {flag} (in {line:?}), lint --help has no such flag"
+            );
+            let value = words.get(i + 1).copied().unwrap_or_default();
+            match flag {
+                "--format" if !value.contains('|') => {
+                    assert!(["text", "json", "sarif", "github"].contains(&value), "{line}")
+                }
+                "--fail-on" if !value.contains('|') => {
+                    assert!(["error", "warning", "info"].contains(&value), "{line}")
+                }
+                _ => {}
+            }
+        }
+        commands += 1;
+    }
+    assert!(
+        commands >= 8,
+        "found only {commands} lint command lines in the README"
+    );
+    // The configuration example in the README parses.
+    let start = readme.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let config = stsguard::config::LintConfig::parse(&readme[start..end]).unwrap();
+    assert_eq!(config.policies.len(), 2);
+    // The CI steps lint what `terraform show -json plan.out > plan.json` writes
+    // and upload the SARIF the lint step writes.
+    assert!(readme.contains("terraform show -json plan.out > plan.json"));
+    assert!(readme.contains("--format sarif > lint.sarif") && readme.contains("sarif_file: lint.sarif"));
+    assert!(readme.contains("github/codeql-action/upload-sarif"));
+}
