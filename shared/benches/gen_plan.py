@@ -4,7 +4,7 @@
 Usage: gen_plan.py OUT [--resources N] [--seed S]
 
 N (default 20,000) managed resource instances in planned_values, written as
-compact one-line JSON like `terraform show -json` does (about 30 MB at 20,000).
+compact one-line JSON like `terraform show -json` does (40.6 MB at 20,000).
 The mix is what a real mail-and-web estate looks like to stsguard:
 
 * module.mail["<domain>"] per mail domain (Route 53): the zone (a data source in
