@@ -88,7 +88,7 @@ fn complete_example_plan_has_the_records_and_the_policy() {
         "module.mta_sts.aws_route53_record.tlsrpt[0]",
         "module.mta_sts.aws_s3_object.policy",
     ] {
-        let notes: Vec<_> = plan.notes.iter().filter(|n| n.starts_with(address)).collect();
+        let notes: Vec<_> = plan.notes.iter().filter(|n| n.address == address).collect();
         assert!(notes.is_empty(), "notes on {address}: {notes:#?}");
     }
 }
