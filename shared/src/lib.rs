@@ -33,6 +33,8 @@ pub mod ingest;
 pub mod keys;
 pub mod limits;
 pub mod lint;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod mail;
 pub mod mailer;
 pub mod payload;

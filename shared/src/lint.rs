@@ -148,7 +148,7 @@ pub fn lint_domain(input: &DomainInput) -> Vec<Finding> {
 /// Findings quote names, hosts and addresses from plans and records: control
 /// characters in them are written as escapes, so no input can move a terminal's
 /// cursor or start a new line in an annotation.
-fn inert(mut f: Finding) -> Finding {
+pub(crate) fn inert(mut f: Finding) -> Finding {
     fn clean(s: &str) -> String {
         if !s.chars().any(char::is_control) {
             return s.to_owned();
@@ -816,12 +816,12 @@ pub fn to_github(findings: &[Finding], file: Option<&str>) -> String {
 
 /// The rule IDs this version implements, in catalogue order; the PLN family
 /// (what a plan cannot tell) comes last.
-pub const RULES: [&str; 45] = [
+pub const RULES: [&str; 50] = [
     "STS001", "STS002", "STS003", "STS004", "STS005", "STS006", "STS007", "STS008", "STS009", "STS010",
     "TLR001", "TLR002", "TLR003", "TLR004", "TLR005", "TLR006", "TLR007", "TLR008", "POL001", "POL002",
     "POL003", "POL004", "POL005", "POL006", "POL007", "POL008", "POL009", "POL010", "POL011", "POL012",
-    "POL013", "POL014", "XCK001", "XCK002", "XCK003", "XCK004", "XCK007", "XCK008", "XCK009", "NET006",
-    "PLN001", "PLN002", "PLN003", "PLN004", "PLN005",
+    "POL013", "POL014", "XCK001", "XCK002", "XCK003", "XCK004", "XCK007", "XCK008", "XCK009", "NET001",
+    "NET002", "NET003", "NET004", "NET005", "NET006", "PLN001", "PLN002", "PLN003", "PLN004", "PLN005",
 ];
 
 /// What a rule checks and how to fix it, in one or two sentences.
@@ -866,7 +866,12 @@ pub fn help(rule: &str) -> &'static str {
         "XCK007" => "Removing MTA-STS safely: serve `mode: none` with a short max_age and a new id, wait for the largest max_age ever served to pass, and only then delete the record and the policy.",
         "XCK008" => "Go to `enforce` only after running `mode: testing` with a TLSRPT record for about two weeks and reading the reports: an enforce policy that does not match your MX hosts and certificates makes senders refuse mail. From a plan this compares the policy's mode before and after (a new policy in enforce, or none to enforce); how long testing lasted needs the report history and is not checked offline.",
         "XCK009" => "MX targets must be host names (not IP addresses or CNAMEs): pattern matching and the certificate check use the MX name.",
-        "NET006" => "The policy body is larger than the 64 KiB senders are told they may read; keep it small.",
+        "NET001" => "Senders must resolve `_mta-sts.<domain>` (a lookup that fails, rather than answering NXDOMAIN or no records, leaves them unsure) and the policy host `mta-sts.<domain>` (A or AAAA, following CNAMEs). Fix the zone or the delegation, or remove a dangling CNAME.",
+        "NET002" => "Senders fetch the policy over HTTPS on port 443 with SNI `mta-sts.<domain>` and TLS 1.2 or later. Make the host reachable there and serve that name on it.",
+        "NET003" => "The policy host's certificate must be valid for `mta-sts.<domain>` (a SAN DNS name; a wildcard only as the left-most label), chain to a public root and not be expired. With a CNAME to a provider, the provider must serve a certificate for your name.",
+        "NET004" => "The policy must be served with status 200 at `/.well-known/mta-sts.txt`. Senders do not follow redirects: serve the file itself, not a 3xx to another place.",
+        "NET005" => "Serve the policy as `Content-Type: text/plain` (optionally with `charset=utf-8`); some senders reject other media types.",
+        "NET006" => "Response hygiene: keep the body well under the 64 KiB senders read, serve it as utf-8 or us-ascii, answer quickly, and keep shared cache lifetimes short so a new policy is seen.",
         "PLN001" => "A planned mta-sts.txt object could not be tied to a domain (its bucket or path has no `mta-sts.<domain>` component, and the plan has not exactly one domain with an _mta-sts record), so its policy was not checked. Map it in the config file: `[[policy]]` with `address` (or `location`) and `domain`.",
         "PLN002" => "A value is known only after apply (a computed record name, zone or value, or a policy body), so the checks that need it were not run on it. Make the value a literal known at plan time, or check the applied value with `stsguard lint --domain`.",
         "PLN003" => "The plan does not contain a value the checks need: a hosted zone managed elsewhere (the record name is then taken as written) or a policy body read from a file at apply time. Check that part separately, e.g. `stsguard lint --domain D --policy FILE`.",

@@ -1,0 +1,256 @@
+//! Live checks: what DNS and the policy host serve today.
+//!
+//! Two small traits keep the network at the edge:
+//!
+//! * [`Resolver`] answers the TXT, MX and address queries the checks need, with
+//!   a typed [`DnsError`] that tells NXDOMAIN, NODATA and a failed lookup
+//!   (SERVFAIL, refused, timeout) apart. [`HickoryResolver`] is the real one:
+//!   the system's resolvers, or every query to one server over UDP and TCP.
+//! * [`PolicyFetcher`] fetches `https://mta-sts.<domain>/.well-known/mta-sts.txt`
+//!   as a sender does: redirects are not followed, the certificate must be valid
+//!   for `mta-sts.<domain>`, and the body is read chunk by chunk up to a cap.
+//!   [`ReqwestFetcher`] is the real one.
+//!
+//! Which server, which trust anchors and which address the policy host has come
+//! in by configuration only ([`HickoryResolver::at`], [`FetcherConfig`]): that is
+//! how tests and air-gapped users point the probes at their own DNS and CA.
+//!
+//! [`findings`] turns probe results into findings of the NET rule family; it is
+//! pure.
+
+// An edge module: it measures elapsed time and talks to the network by design.
+#![allow(clippy::disallowed_methods)]
+
+pub mod findings;
+mod hickory;
+mod reqwest_fetch;
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub use hickory::HickoryResolver;
+pub use reqwest_fetch::{FetcherConfig, ReqwestFetcher};
+
+/// At most this many records of one answer are kept (TXT, MX or addresses);
+/// the rest are dropped and [`TxtAnswer::capped`] (or its kin) is set.
+pub const MAX_ANSWER_RECORDS: usize = 64;
+/// At most this many bytes of TXT data (all character-strings of all records)
+/// are kept per name.
+pub const MAX_TXT_BYTES: usize = 16 * 1024;
+/// At most this many CNAME hops are reported.
+pub const MAX_CNAME_CHAIN: usize = 16;
+/// The largest policy body a sender reads (RFC 8461 §3.3): 64 KiB. The fetcher
+/// keeps one byte more, to tell a body of exactly the cap from a longer one.
+pub const MAX_POLICY_BODY: usize = crate::policy::MAX_POLICY_BYTES;
+
+/// A TXT answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TxtAnswer {
+    /// The TXT records, each as its character-strings (not joined).
+    pub records: Vec<Vec<Vec<u8>>>,
+    /// The smallest TTL of the TXT records, when there are any.
+    pub ttl: Option<u32>,
+    /// The CNAME targets followed from the queried name, in order, without the
+    /// trailing dot.
+    pub cname_chain: Vec<String>,
+    /// Whether the resolver said the answer is DNSSEC-validated (the AD bit).
+    pub authenticated: bool,
+    /// Whether records or bytes beyond the caps were dropped.
+    pub capped: bool,
+}
+
+/// One MX record.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MxRecord {
+    /// The preference (lower is preferred).
+    pub preference: u16,
+    /// The exchange host, lower-case, without the trailing dot; empty for the
+    /// root (a null MX).
+    pub exchange: String,
+}
+
+/// An MX answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MxAnswer {
+    /// The MX records, sorted by preference, then exchange.
+    pub records: Vec<MxRecord>,
+    /// The smallest TTL of the MX records, when there are any.
+    pub ttl: Option<u32>,
+    /// Whether the resolver said the answer is DNSSEC-validated (the AD bit).
+    pub authenticated: bool,
+}
+
+impl MxAnswer {
+    /// A null MX (RFC 7505): exactly one record, whose exchange is the root.
+    pub fn is_null(&self) -> bool {
+        matches!(self.records.as_slice(), [only] if only.exchange.is_empty())
+    }
+
+    /// The MX set as the offline rules take it.
+    pub fn to_mx_set(&self) -> crate::lint::MxSet {
+        if self.records.is_empty() {
+            crate::lint::MxSet::NoMx
+        } else if self.is_null() {
+            crate::lint::MxSet::Null
+        } else {
+            crate::lint::MxSet::Hosts(self.records.iter().map(|r| r.exchange.clone()).collect())
+        }
+    }
+}
+
+/// The A and AAAA addresses of a host.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AddrAnswer {
+    /// The addresses, IPv4 first, in answer order.
+    pub addresses: Vec<IpAddr>,
+    /// The smallest TTL of the address records, when there are any.
+    pub ttl: Option<u32>,
+    /// The CNAME targets followed from the queried name, in order.
+    pub cname_chain: Vec<String>,
+}
+
+/// Why a DNS query gave no records.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DnsError {
+    /// NXDOMAIN: the name does not exist.
+    #[error("{name}: no such name (NXDOMAIN)")]
+    NxDomain {
+        /// The queried name.
+        name: String,
+    },
+    /// NODATA: the name exists but has no records of the type.
+    #[error("{name}: no {rtype} records (NODATA)")]
+    NoData {
+        /// The queried name.
+        name: String,
+        /// The record type.
+        rtype: &'static str,
+    },
+    /// The server answered with an error code (SERVFAIL, REFUSED, ...): the
+    /// lookup failed, nothing is known about the name.
+    #[error("{name}: lookup failed ({rcode})")]
+    ServFail {
+        /// The queried name.
+        name: String,
+        /// The response code, e.g. `SERVFAIL`.
+        rcode: String,
+    },
+    /// No answer within the timeout.
+    #[error("{name}: lookup timed out")]
+    Timeout {
+        /// The queried name.
+        name: String,
+    },
+    /// Any other failure: no reachable server, a malformed answer, a bad name.
+    #[error("{name}: lookup failed: {message}")]
+    Other {
+        /// The queried name.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl DnsError {
+    /// Whether the lookup failed (SERVFAIL, timeout, other) rather than saying
+    /// that there is nothing (NXDOMAIN, NODATA).
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, DnsError::NxDomain { .. } | DnsError::NoData { .. })
+    }
+}
+
+/// The DNS queries the live checks need.
+pub trait Resolver: Send + Sync {
+    /// The TXT records at `name`.
+    fn txt(&self, name: &str) -> impl Future<Output = Result<TxtAnswer, DnsError>> + Send;
+    /// The MX records of `domain`.
+    fn mx(&self, domain: &str) -> impl Future<Output = Result<MxAnswer, DnsError>> + Send;
+    /// The A and AAAA addresses of `host`; NODATA only when it has neither.
+    fn addresses(&self, host: &str) -> impl Future<Output = Result<AddrAnswer, DnsError>> + Send;
+}
+
+/// What the policy host answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedPolicy {
+    /// The URL fetched.
+    pub url: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// The `Content-Type` header, when present and readable.
+    pub content_type: Option<String>,
+    /// The `Location` header, when present and readable (redirects are returned,
+    /// not followed).
+    pub location: Option<String>,
+    /// The body: at most [`MAX_POLICY_BODY`] + 1 bytes.
+    pub body: Vec<u8>,
+    /// Whether the body is longer than [`MAX_POLICY_BODY`] (then only
+    /// `MAX_POLICY_BODY + 1` bytes were read and the rest was not).
+    pub truncated: bool,
+    /// From sending the request to the end of the body (or the cap).
+    pub elapsed: Duration,
+}
+
+/// Why the policy could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// The host name did not resolve or no TCP connection could be made.
+    #[error("{url}: cannot connect: {message}")]
+    Connect {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The certificate is not valid for the host, untrusted or expired.
+    #[error("{url}: certificate rejected: {message}")]
+    Certificate {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The TLS handshake failed for another reason (alert, protocol version).
+    #[error("{url}: TLS handshake failed: {message}")]
+    Tls {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// No complete answer within the timeout.
+    #[error("{url}: timed out after {seconds} s")]
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The timeout.
+        seconds: u64,
+    },
+    /// The HTTP exchange failed after connecting (malformed response, reset).
+    #[error("{url}: HTTP failure: {message}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The fetcher could not be built (unreadable CA file, bad domain).
+    #[error("fetcher configuration: {0}")]
+    Config(String),
+}
+
+/// Fetches a domain's MTA-STS policy.
+pub trait PolicyFetcher: Send + Sync {
+    /// GET `https://mta-sts.<domain>/.well-known/mta-sts.txt`.
+    fn fetch(&self, domain: &str) -> impl Future<Output = Result<FetchedPolicy, FetchError>> + Send;
+}
+
+/// The URL of a domain's policy.
+pub fn policy_url(domain: &str) -> String {
+    format!("https://mta-sts.{}/.well-known/mta-sts.txt", trim_dot(domain))
+}
+
+/// `name` lower-case without the trailing dot.
+pub(crate) fn trim_dot(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}

@@ -1,0 +1,173 @@
+//! [`PolicyFetcher`] on reqwest (rustls).
+
+use std::error::Error as StdError;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::redirect::Policy;
+
+use super::{policy_url, FetchError, FetchedPolicy, PolicyFetcher, MAX_POLICY_BODY};
+
+/// How [`ReqwestFetcher`] connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetcherConfig {
+    /// PEM certificates to trust instead of the platform's roots (a private CA,
+    /// e.g. `--ca-file`); `None` trusts the platform's roots.
+    pub roots_pem: Option<Vec<u8>>,
+    /// Host name to address overrides, e.g. `mta-sts.example.com` to
+    /// `127.0.0.1:8443`: the connection goes there, SNI and the certificate
+    /// check still use the host name.
+    pub resolve: Vec<(String, SocketAddr)>,
+    /// The whole fetch (connect, handshake, headers and body) must end within
+    /// this.
+    pub timeout: Duration,
+}
+
+impl Default for FetcherConfig {
+    fn default() -> Self {
+        FetcherConfig {
+            roots_pem: None,
+            resolve: Vec::new(),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A [`PolicyFetcher`] on reqwest with rustls: HTTP/1.1, no redirects, no
+/// proxy, certificate checked for `mta-sts.<domain>`, body capped.
+#[derive(Debug, Clone)]
+pub struct ReqwestFetcher {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl ReqwestFetcher {
+    /// A fetcher with `config`. Fails when the PEM holds no usable certificate.
+    pub fn new(config: FetcherConfig) -> Result<Self, FetchError> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .no_proxy()
+            .https_only(true)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .user_agent(concat!("stsguard/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &config.roots_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| FetchError::Config(format!("CA certificates: {e}")))?;
+            if certs.is_empty() {
+                return Err(FetchError::Config(
+                    "CA certificates: no PEM certificate found".into(),
+                ));
+            }
+            builder = builder.tls_certs_only(certs);
+        }
+        for (host, addr) in &config.resolve {
+            builder = builder.resolve(host, *addr);
+        }
+        let client = builder.build().map_err(|e| FetchError::Config(chain(&e)))?;
+        Ok(ReqwestFetcher {
+            client,
+            timeout: config.timeout,
+        })
+    }
+}
+
+impl PolicyFetcher for ReqwestFetcher {
+    async fn fetch(&self, domain: &str) -> Result<FetchedPolicy, FetchError> {
+        let url = policy_url(domain);
+        let start = Instant::now();
+        let mut response = self
+            .client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| classify(&url, self.timeout, &e))?;
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(|s| s.chars().take(1024).collect::<String>())
+        };
+        let content_type = header(CONTENT_TYPE);
+        let location = header(LOCATION);
+        let status = response.status().as_u16();
+        // Read chunk by chunk, never more than the cap plus one byte.
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| classify(&url, self.timeout, &e))?
+        {
+            let room = MAX_POLICY_BODY + 1 - body.len();
+            if chunk.len() >= room {
+                body.extend_from_slice(&chunk[..room]);
+                truncated = body.len() > MAX_POLICY_BODY;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(FetchedPolicy {
+            url,
+            status,
+            content_type,
+            location,
+            body,
+            truncated,
+            elapsed: start.elapsed(),
+        })
+    }
+}
+
+/// The error and its causes on one line.
+fn chain(e: &(dyn StdError + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// The rustls error somewhere in the chain. An `io::Error` hides its inner
+/// error from `source()`, so it is unwrapped by hand.
+fn rustls_error<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = current {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                if let Some(r) = rustls_error(inner) {
+                    return Some(r);
+                }
+            }
+        }
+        current = err.source();
+    }
+    None
+}
+
+fn classify(url: &str, timeout: Duration, e: &reqwest::Error) -> FetchError {
+    let url = url.to_owned();
+    if e.is_timeout() {
+        return FetchError::Timeout {
+            url,
+            seconds: timeout.as_secs(),
+        };
+    }
+    let message = chain(e);
+    match rustls_error(e) {
+        Some(rustls::Error::InvalidCertificate(_)) => FetchError::Certificate { url, message },
+        Some(_) => FetchError::Tls { url, message },
+        None if e.is_connect() => FetchError::Connect { url, message },
+        None => FetchError::Http { url, message },
+    }
+}
