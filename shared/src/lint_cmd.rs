@@ -110,7 +110,7 @@ pub(crate) struct Args {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     /// Grouped by domain, coloured on a terminal (NO_COLOR turns colour off).
     Text,
     /// A list of findings: rule, severity, domain, message, address, help.
@@ -122,7 +122,7 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum FailOn {
+pub(crate) enum FailOn {
     Error,
     Warning,
     Info,
@@ -218,7 +218,22 @@ fn lint_parts(args: &Args, domain: &str) -> Result<Vec<Finding>> {
 }
 
 fn report(args: &Args, findings: &[Finding], label: &str, artifact: &str) -> Result<ExitCode> {
-    match args.format {
+    let file = (args.plan.is_some() || args.policy.is_some()).then_some(artifact);
+    emit(args.format, args.fail_on, findings, label, artifact, file)
+}
+
+/// Prints `findings` in `format` and returns the exit code for `fail_on`.
+/// `artifact` names the input in SARIF; `file` is the file GitHub annotations
+/// point at, when there is one.
+pub(crate) fn emit(
+    format: Format,
+    fail_on: FailOn,
+    findings: &[Finding],
+    label: &str,
+    artifact: &str,
+    file: Option<&str>,
+) -> Result<ExitCode> {
+    match format {
         Format::Json => {
             let json = serde_json::to_string_pretty(findings).context("cannot render the findings")?;
             println!("{json}");
@@ -229,7 +244,6 @@ fn report(args: &Args, findings: &[Finding], label: &str, artifact: &str) -> Res
             println!("{json}");
         }
         Format::Github => {
-            let file = (args.plan.is_some() || args.policy.is_some()).then_some(artifact);
             print!("{}", to_github(findings, file));
         }
         Format::Text => {
@@ -237,7 +251,7 @@ fn report(args: &Args, findings: &[Finding], label: &str, artifact: &str) -> Res
             print_text(label, findings, colour);
         }
     }
-    let threshold = match args.fail_on {
+    let threshold = match fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,

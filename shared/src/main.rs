@@ -3,6 +3,7 @@
 //! 1 (findings at or above the threshold, for commands that have findings) and
 //! 2 (the input or the invocation was unusable).
 
+mod check_cmd;
 mod digest_cmd;
 mod ingest_cmd;
 mod lint_cmd;
@@ -32,6 +33,9 @@ enum Command {
     /// Lint MTA-STS/TLSRPT records, policies and MX sets: a Terraform plan, or one domain's parts.
     #[command(long_about = lint_cmd::LONG_ABOUT)]
     Lint(lint_cmd::Args),
+    /// Check a live domain: DNS records, MX set and the policy over HTTPS, with the lint and NET rules.
+    #[command(long_about = check_cmd::LONG_ABOUT)]
+    Check(check_cmd::Args),
     /// Explain a lint rule: what it checks and how to fix it (e.g. `stsguard explain XCK004`).
     Explain {
         /// A rule ID such as STS004, POL003 or XCK001; `all` lists every rule.
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest_cmd::run(args),
         Command::Digest(args) => digest_cmd::run(args),
         Command::Lint(args) => lint_cmd::run(args),
+        Command::Check(args) => check_cmd::run(args),
         Command::Explain { rule } => lint_cmd::explain(&rule),
     };
     match result {

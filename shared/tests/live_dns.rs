@@ -4,20 +4,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::{LowerName, Name};
-use hickory_server::proto::serialize::txt::Parser;
-use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
-use hickory_server::Server;
 use stsguard::diag::Severity;
 use stsguard::lint::MxSet;
 use stsguard::live::findings::dns_findings;
 use stsguard::live::{DnsError, HickoryResolver, MxRecord, Resolver};
-use tokio::net::{TcpListener, UdpSocket};
+
+mod live_support;
+
+use live_support::start_dns;
 
 const ZONE: &str = r#"
 $ORIGIN example.com.
@@ -40,36 +36,13 @@ nomail      IN MX    0 .
 dangling    IN CNAME gone.example.com.
 "#;
 
-/// Starts the server; keep the returned value alive while querying.
-async fn start() -> (Server<Catalog>, SocketAddr) {
-    let origin = Name::from_ascii("example.com.").unwrap();
-    let (origin, records) = Parser::new(ZONE, None, Some(origin)).parse().unwrap();
-    let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
-        origin.clone(),
-        records,
-        ZoneType::Primary,
-        AxfrPolicy::Deny,
-    )
-    .unwrap();
-    let mut catalog = Catalog::new();
-    catalog.upsert(LowerName::from(origin), vec![Arc::new(handler)]);
-    // UDP and TCP on the same port, as a resolver expects.
-    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = udp.local_addr().unwrap();
-    let tcp = TcpListener::bind(addr).await.unwrap();
-    let mut server = Server::new(catalog);
-    server.register_socket(udp);
-    server.register_listener(tcp, Duration::from_secs(5), 64);
-    (server, addr)
-}
-
 fn resolver(addr: SocketAddr) -> HickoryResolver {
     HickoryResolver::at(addr, Duration::from_secs(2)).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn txt_keeps_character_strings_and_ttl() {
-    let (_server, addr) = start().await;
+    let (_server, addr) = start_dns(ZONE).await;
     let r = resolver(addr);
     let sts = r.txt("_mta-sts.example.com").await.unwrap();
     assert_eq!(
@@ -91,7 +64,7 @@ async fn txt_keeps_character_strings_and_ttl() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn txt_through_a_cname_chain() {
-    let (_server, addr) = start().await;
+    let (_server, addr) = start_dns(ZONE).await;
     let t = resolver(addr).txt("ALIAS.example.com").await.unwrap();
     assert_eq!(t.records, vec![vec![b"v=STSv1; id=2".to_vec()]]);
     assert_eq!(t.ttl, Some(900));
@@ -100,7 +73,7 @@ async fn txt_through_a_cname_chain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nxdomain_and_nodata_are_told_apart() {
-    let (_server, addr) = start().await;
+    let (_server, addr) = start_dns(ZONE).await;
     let r = resolver(addr);
     assert_eq!(
         r.txt("nope.example.com").await.unwrap_err(),
@@ -125,7 +98,7 @@ async fn nxdomain_and_nodata_are_told_apart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mx_sorted_and_null_mx() {
-    let (_server, addr) = start().await;
+    let (_server, addr) = start_dns(ZONE).await;
     let r = resolver(addr);
     let mx = r.mx("example.com").await.unwrap();
     assert_eq!(
@@ -160,7 +133,7 @@ async fn mx_sorted_and_null_mx() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn addresses_v4_and_v6() {
-    let (_server, addr) = start().await;
+    let (_server, addr) = start_dns(ZONE).await;
     let r = resolver(addr);
     let a = r.addresses("mx2.example.com").await.unwrap();
     assert_eq!(
@@ -185,7 +158,7 @@ async fn addresses_v4_and_v6() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn net001_from_live_answers() {
-    let (_server, addr) = start().await;
+    let (_server, addr) = start_dns(ZONE).await;
     let r = resolver(addr);
     // A published record and a policy host with an address: nothing to report.
     let sts = r.txt("_mta-sts.example.com").await;

@@ -4,112 +4,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use stsguard::diag::Severity;
 use stsguard::live::findings::fetch_findings;
 use stsguard::live::{FetchError, FetcherConfig, PolicyFetcher, ReqwestFetcher, MAX_POLICY_BODY};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio_rustls::TlsAcceptor;
+
+mod live_support;
+
+use live_support::{response, serve, Pki};
 
 const HOST: &str = "mta-sts.example.com";
 const POLICY: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmax_age: 1209600\r\n";
-
-struct Pki {
-    ca_pem: String,
-    ca: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "stsguard test CA");
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        Pki { ca_pem: ca.pem(), ca }
-    }
-
-    /// A leaf certificate for `name` signed by the CA, with its key.
-    fn leaf(&self, name: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
-        let key = KeyPair::generate().unwrap();
-        let params = CertificateParams::new(vec![name.to_owned()]).unwrap();
-        let cert = params.signed_by(&key, &*self.ca).unwrap();
-        (
-            cert.der().clone(),
-            PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
-        )
-    }
-}
-
-/// Serves `response` (the whole HTTP response) to every connection, with
-/// `cert` for every name. Returns the address.
-async fn serve(
-    (cert, key): (CertificateDer<'static>, PrivateKeyDer<'static>),
-    response: Vec<u8>,
-) -> SocketAddr {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let response = Arc::new(response);
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            let response = response.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                // Read the request head (one request per connection).
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                assert!(
-                    head.starts_with(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\n"),
-                    "{}",
-                    String::from_utf8_lossy(&head)
-                );
-                let _ = tls.write_all(&response).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    addr
-}
-
-fn response(status: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
-    for h in headers {
-        out.push_str(h);
-        out.push_str("\r\n");
-    }
-    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    let mut out = out.into_bytes();
-    out.extend_from_slice(body);
-    out
-}
 
 fn fetcher(pki: &Pki, addr: SocketAddr) -> ReqwestFetcher {
     ReqwestFetcher::new(FetcherConfig {
@@ -130,6 +37,7 @@ async fn good_policy() {
             &["Content-Type: text/plain; charset=utf-8"],
             POLICY.as_bytes(),
         ),
+        "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     let fetched = fetcher(&pki, addr).fetch("example.com").await;
@@ -150,6 +58,7 @@ async fn not_found_is_net004() {
     let addr = serve(
         pki.leaf(HOST),
         response("404 Not Found", &["Content-Type: text/html"], b"<h1>no</h1>"),
+        "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     let fetched = fetcher(&pki, addr).fetch("example.com").await;
@@ -167,6 +76,7 @@ async fn redirect_is_returned_not_followed() {
     let addr = serve(
         pki.leaf(HOST),
         response("301 Moved Permanently", &[&format!("Location: {location}")], b""),
+        "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     // www.example.com is not resolvable here: following it would fail loudly.
@@ -186,6 +96,7 @@ async fn html_is_net005_and_odd_charset_net006() {
     let addr = serve(
         pki.leaf(HOST),
         response("200 OK", &["Content-Type: text/html"], POLICY.as_bytes()),
+        "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     let fetched = fetcher(&pki, addr).fetch("example.com").await;
@@ -201,6 +112,7 @@ async fn html_is_net005_and_odd_charset_net006() {
             &["Content-Type: text/plain; charset=iso-8859-1"],
             POLICY.as_bytes(),
         ),
+        "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     let fetched = fetcher(&pki, addr).fetch("example.com").await;
@@ -218,6 +130,7 @@ async fn oversize_body_is_capped_and_net006() {
     let addr = serve(
         pki.leaf(HOST),
         response("200 OK", &["Content-Type: text/plain"], &body),
+        "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     let fetched = fetcher(&pki, addr).fetch("example.com").await;
@@ -234,6 +147,7 @@ async fn oversize_body_is_capped_and_net006() {
     let addr = serve(
         pki.leaf(HOST),
         response("200 OK", &["Content-Type: text/plain"], &body),
+        "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     let p = fetcher(&pki, addr).fetch("example.com").await.unwrap();
@@ -247,6 +161,7 @@ async fn wrong_name_certificate_is_net003() {
     let addr = serve(
         pki.leaf("mta-sts.provider.example"),
         response("200 OK", &["Content-Type: text/plain"], POLICY.as_bytes()),
+        "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     let fetched = fetcher(&pki, addr).fetch("example.com").await;
@@ -265,6 +180,7 @@ async fn untrusted_ca_is_net003() {
     let addr = serve(
         other.leaf(HOST),
         response("200 OK", &["Content-Type: text/plain"], POLICY.as_bytes()),
+        "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     let fetched = fetcher(&pki, addr).fetch("example.com").await;

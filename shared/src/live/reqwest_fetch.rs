@@ -17,7 +17,8 @@ pub struct FetcherConfig {
     pub roots_pem: Option<Vec<u8>>,
     /// Host name to address overrides, e.g. `mta-sts.example.com` to
     /// `127.0.0.1:8443`: the connection goes there, SNI and the certificate
-    /// check still use the host name.
+    /// check still use the host name. A host given several times is tried at
+    /// each of its addresses in order.
     pub resolve: Vec<(String, SocketAddr)>,
     /// The whole fetch (connect, handshake, headers and body) must end within
     /// this.
@@ -62,8 +63,16 @@ impl ReqwestFetcher {
             }
             builder = builder.tls_certs_only(certs);
         }
+        // One override per host, with every address given for it (tried in order).
+        let mut hosts: Vec<(&str, Vec<SocketAddr>)> = Vec::new();
         for (host, addr) in &config.resolve {
-            builder = builder.resolve(host, *addr);
+            match hosts.iter_mut().find(|(h, _)| h.eq_ignore_ascii_case(host)) {
+                Some((_, addrs)) => addrs.push(*addr),
+                None => hosts.push((host, vec![*addr])),
+            }
+        }
+        for (host, addrs) in &hosts {
+            builder = builder.resolve_to_addrs(host, addrs);
         }
         let client = builder.build().map_err(|e| FetchError::Config(chain(&e)))?;
         Ok(ReqwestFetcher {

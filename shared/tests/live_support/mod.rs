@@ -1,0 +1,136 @@
+//! Loopback servers for the live tests: an authoritative DNS server
+//! (hickory-server) serving a zone parsed from text, and HTTPS responders with a
+//! test CA (rcgen, tokio-rustls).
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::net::runtime::TokioRuntimeProvider;
+use hickory_server::proto::rr::LowerName;
+use hickory_server::proto::serialize::txt::Parser;
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+use hickory_server::Server;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::TlsAcceptor;
+
+/// Starts the server; keep the returned value alive while querying.
+pub async fn start_dns(zone: &str) -> (Server<Catalog>, SocketAddr) {
+    let (origin, records) = Parser::new(zone, None, None).parse().unwrap();
+    let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+        origin.clone(),
+        records,
+        ZoneType::Primary,
+        AxfrPolicy::Deny,
+    )
+    .unwrap();
+    let mut catalog = Catalog::new();
+    catalog.upsert(LowerName::from(origin), vec![Arc::new(handler)]);
+    // UDP and TCP on the same port, as a resolver expects.
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = udp.local_addr().unwrap();
+    let tcp = TcpListener::bind(addr).await.unwrap();
+    let mut server = Server::new(catalog);
+    server.register_socket(udp);
+    server.register_listener(tcp, Duration::from_secs(5), 64);
+    (server, addr)
+}
+
+pub struct Pki {
+    pub ca_pem: String,
+    ca: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Pki {
+    pub fn new() -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "stsguard test CA");
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        Pki { ca_pem: ca.pem(), ca }
+    }
+
+    /// A leaf certificate for `name` signed by the CA, with its key.
+    pub fn leaf(&self, name: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+        let key = KeyPair::generate().unwrap();
+        let params = CertificateParams::new(vec![name.to_owned()]).unwrap();
+        let cert = params.signed_by(&key, &*self.ca).unwrap();
+        (
+            cert.der().clone(),
+            PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        )
+    }
+}
+
+/// Serves `response` (the whole HTTP response) to every connection, with
+/// `cert` for every name, on `bind` (port 0 for any). Returns the address.
+pub async fn serve(
+    (cert, key): (CertificateDer<'static>, PrivateKeyDer<'static>),
+    response: Vec<u8>,
+    bind: SocketAddr,
+) -> SocketAddr {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind(bind).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let response = Arc::new(response);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let response = response.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                // Read the request head (one request per connection).
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                assert!(
+                    head.starts_with(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\n"),
+                    "{}",
+                    String::from_utf8_lossy(&head)
+                );
+                let _ = tls.write_all(&response).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+pub fn response(status: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
+    for h in headers {
+        out.push_str(h);
+        out.push_str("\r\n");
+    }
+    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut out = out.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
