@@ -31,7 +31,8 @@ body, odd charset or slow answer.
 
 --resolver IP[:PORT] sends every DNS query to that server (UDP and TCP) and
 connects to the policy host at the address it gives, on port 443; --ca-file
-trusts only the certificates in that PEM file instead of the system's roots.
+adds the certificates in that PEM file to the trusted roots (the system's
+web PKI roots stay trusted).
 Together they point stsguard at a private DNS and CA (air-gapped networks,
 tests).
 
@@ -53,7 +54,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "IP[:PORT]")]
     resolver: Option<String>,
 
-    /// Trust only the CA certificates in this PEM file for the policy host.
+    /// Also trust the CA certificates in this PEM file for the policy host.
     #[arg(long = "ca-file", value_name = "PEM")]
     ca_file: Option<PathBuf>,
 
@@ -93,7 +94,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         bail!("{:?} is not a domain name", args.domain);
     }
     let resolver_addr = args.resolver.as_deref().map(parse_resolver).transpose()?;
-    let roots_pem = match &args.ca_file {
+    let extra_roots_pem = match &args.ca_file {
         Some(path) => {
             let mut pem = Vec::new();
             std::fs::File::open(path)
@@ -115,7 +116,14 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
             None => HickoryResolver::system(dns_timeout),
         }
         .context("cannot set up the DNS resolver")?;
-        check(&domain, &resolver, resolver_addr.is_some(), roots_pem, timeout).await
+        check(
+            &domain,
+            &resolver,
+            resolver_addr.is_some(),
+            extra_roots_pem,
+            timeout,
+        )
+        .await
     })?;
     if !args.no_smtp {
         eprintln!(
@@ -146,7 +154,7 @@ async fn check(
     domain: &str,
     resolver: &HickoryResolver,
     pin_policy_host: bool,
-    roots_pem: Option<Vec<u8>>,
+    extra_roots_pem: Option<Vec<u8>>,
     timeout: Duration,
 ) -> Result<Vec<Finding>> {
     let sts_name = format!("_mta-sts.{domain}");
@@ -175,7 +183,7 @@ async fn check(
             Vec::new()
         };
         let fetcher = ReqwestFetcher::new(FetcherConfig {
-            roots_pem,
+            extra_roots_pem,
             resolve,
             timeout,
         })

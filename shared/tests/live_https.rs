@@ -20,7 +20,7 @@ const POLICY: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\n
 
 fn fetcher(pki: &Pki, addr: SocketAddr) -> ReqwestFetcher {
     ReqwestFetcher::new(FetcherConfig {
-        roots_pem: Some(pki.ca_pem.clone().into_bytes()),
+        extra_roots_pem: Some(pki.ca_pem.clone().into_bytes()),
         resolve: vec![(HOST.to_owned(), addr)],
         timeout: Duration::from_secs(5),
     })
@@ -215,7 +215,7 @@ async fn silent_server_times_out() {
         }
     });
     let fetcher = ReqwestFetcher::new(FetcherConfig {
-        roots_pem: Some(pki.ca_pem.clone().into_bytes()),
+        extra_roots_pem: Some(pki.ca_pem.clone().into_bytes()),
         resolve: vec![(HOST.to_owned(), addr)],
         timeout: Duration::from_millis(500),
     })
@@ -228,7 +228,7 @@ async fn silent_server_times_out() {
 #[test]
 fn a_pem_without_certificates_is_a_config_error() {
     let e = ReqwestFetcher::new(FetcherConfig {
-        roots_pem: Some(b"not a certificate".to_vec()),
+        extra_roots_pem: Some(b"not a certificate".to_vec()),
         ..FetcherConfig::default()
     })
     .unwrap_err();

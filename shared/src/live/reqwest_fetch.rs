@@ -12,9 +12,9 @@ use super::{policy_url, FetchError, FetchedPolicy, PolicyFetcher, MAX_POLICY_BOD
 /// How [`ReqwestFetcher`] connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetcherConfig {
-    /// PEM certificates to trust instead of the platform's roots (a private CA,
-    /// e.g. `--ca-file`); `None` trusts the platform's roots.
-    pub roots_pem: Option<Vec<u8>>,
+    /// PEM certificates to trust besides the platform's roots (a private CA,
+    /// e.g. `--ca-file`); the web PKI roots stay trusted.
+    pub extra_roots_pem: Option<Vec<u8>>,
     /// Host name to address overrides, e.g. `mta-sts.example.com` to
     /// `127.0.0.1:8443`: the connection goes there, SNI and the certificate
     /// check still use the host name. A host given several times is tried at
@@ -28,7 +28,7 @@ pub struct FetcherConfig {
 impl Default for FetcherConfig {
     fn default() -> Self {
         FetcherConfig {
-            roots_pem: None,
+            extra_roots_pem: None,
             resolve: Vec::new(),
             timeout: Duration::from_secs(60),
         }
@@ -53,7 +53,7 @@ impl ReqwestFetcher {
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             .user_agent(concat!("stsguard/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = &config.roots_pem {
+        if let Some(pem) = &config.extra_roots_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| FetchError::Config(format!("CA certificates: {e}")))?;
             if certs.is_empty() {
@@ -61,7 +61,7 @@ impl ReqwestFetcher {
                     "CA certificates: no PEM certificate found".into(),
                 ));
             }
-            builder = builder.tls_certs_only(certs);
+            builder = builder.tls_certs_merge(certs);
         }
         // One override per host, with every address given for it (tried in order).
         let mut hosts: Vec<(&str, Vec<SocketAddr>)> = Vec::new();
