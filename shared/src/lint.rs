@@ -816,12 +816,13 @@ pub fn to_github(findings: &[Finding], file: Option<&str>) -> String {
 
 /// The rule IDs this version implements, in catalogue order; the PLN family
 /// (what a plan cannot tell) comes last.
-pub const RULES: [&str; 50] = [
+pub const RULES: [&str; 52] = [
     "STS001", "STS002", "STS003", "STS004", "STS005", "STS006", "STS007", "STS008", "STS009", "STS010",
     "TLR001", "TLR002", "TLR003", "TLR004", "TLR005", "TLR006", "TLR007", "TLR008", "POL001", "POL002",
     "POL003", "POL004", "POL005", "POL006", "POL007", "POL008", "POL009", "POL010", "POL011", "POL012",
     "POL013", "POL014", "XCK001", "XCK002", "XCK003", "XCK004", "XCK007", "XCK008", "XCK009", "NET001",
-    "NET002", "NET003", "NET004", "NET005", "NET006", "PLN001", "PLN002", "PLN003", "PLN004", "PLN005",
+    "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008", "PLN001", "PLN002", "PLN003",
+    "PLN004", "PLN005",
 ];
 
 /// What a rule checks and how to fix it, in one or two sentences.
@@ -871,6 +872,8 @@ pub fn help(rule: &str) -> &'static str {
         "NET003" => "The policy host's certificate must be valid for `mta-sts.<domain>` (a SAN DNS name; a wildcard only as the left-most label), chain to a public root and not be expired. With a CNAME to a provider, the provider must serve a certificate for your name.",
         "NET004" => "The policy must be served with status 200 at `/.well-known/mta-sts.txt`. Senders do not follow redirects: serve the file itself, not a 3xx to another place.",
         "NET005" => "Serve the policy as `Content-Type: text/plain` (optionally with `charset=utf-8`); some senders reject other media types.",
+        "NET007" => "Every MX host must offer STARTTLS in its EHLO reply, negotiate TLS 1.2 or later and not require SNI; in enforce mode senders refuse an MX without STARTTLS. Enable STARTTLS on port 25 with a current TLS configuration.",
+        "NET008" => "Each MX host's certificate must be valid for the MX host name as a SAN DNS name (a CN alone does not count; a wildcard only as the left-most label), chain to a public root and not be expired; in enforce mode senders refuse the MX otherwise.",
         "NET006" => "Response hygiene: keep the body well under the 64 KiB senders read, serve it as utf-8 or us-ascii, answer quickly, and keep shared cache lifetimes short so a new policy is seen.",
         "PLN001" => "A planned mta-sts.txt object could not be tied to a domain (its bucket or path has no `mta-sts.<domain>` component, and the plan has not exactly one domain with an _mta-sts record), so its policy was not checked. Map it in the config file: `[[policy]]` with `address` (or `location`) and `domain`.",
         "PLN002" => "A value is known only after apply (a computed record name, zone or value, or a policy body), so the checks that need it were not run on it. Make the value a literal known at plan time, or check the applied value with `stsguard lint --domain`.",

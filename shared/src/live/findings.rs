@@ -8,13 +8,22 @@
 //!   followed);
 //! * NET005: the `Content-Type` is missing or not `text/plain`;
 //! * NET006: a charset other than utf-8 / us-ascii, a body over 64 KiB, a
-//!   response slower than 60 s.
+//!   response slower than 60 s;
+//! * NET007: an MX host does not offer STARTTLS (error in enforce, warning
+//!   otherwise), or the upgrade fails for another reason (TLS below 1.2, an
+//!   alert) or the probe fails (warning);
+//! * NET008: an MX certificate is not valid for the MX host name, untrusted or
+//!   expired (error in enforce, warning otherwise).
 
 use std::time::Duration;
 
-use super::{AddrAnswer, DnsError, FetchError, FetchedPolicy, TxtAnswer, MAX_POLICY_BODY};
+use super::{
+    AddrAnswer, CertVerdict, DnsError, FetchError, FetchedPolicy, SmtpError, SmtpReport, TxtAnswer,
+    MAX_POLICY_BODY,
+};
 use crate::diag::Severity;
 use crate::lint::{help, inert, sort_findings, Finding};
+use crate::policy::Mode;
 
 /// A response slower than this gets NET006.
 pub const SLOW_RESPONSE: Duration = Duration::from_secs(60);
@@ -152,6 +161,79 @@ pub fn fetch_findings(domain: &str, fetched: &Result<FetchedPolicy, FetchError>)
     out
 }
 
+/// NET007 and NET008 from the probe of MX host `mx` of `domain`. `mode` is the
+/// policy's mode: a failure that makes senders refuse the MX is an error in
+/// `enforce` and a warning otherwise (testing, none, no policy). A probe that
+/// could not run (unreachable, timeout, broken dialogue) is a NET007 warning:
+/// port 25 is often blocked where the check runs.
+pub fn smtp_findings(
+    domain: &str,
+    mx: &str,
+    mode: Option<&Mode>,
+    result: &Result<SmtpReport, SmtpError>,
+) -> Vec<Finding> {
+    let d = super::trim_dot(domain);
+    let mx = super::trim_dot(mx);
+    let strict = if mode == Some(&Mode::Enforce) {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let mut out = Vec::new();
+    let report = match result {
+        Ok(r) => r,
+        Err(SmtpError::Config(_)) => return out,
+        Err(e) => {
+            out.push(finding(
+                &d,
+                "NET007",
+                Severity::Warning,
+                format!("MX {mx} could not be probed: {e}"),
+            ));
+            return out;
+        }
+    };
+    if !report.starttls_offered {
+        out.push(finding(
+            &d,
+            "NET007",
+            strict,
+            format!("MX {mx} does not offer STARTTLS in its EHLO reply"),
+        ));
+    } else if let Some(e) = &report.tls_error {
+        let severity = if e.starts_with("STARTTLS answered") {
+            strict
+        } else {
+            Severity::Warning
+        };
+        out.push(finding(
+            &d,
+            "NET007",
+            severity,
+            format!("MX {mx}: {e} (TLS 1.2 or later is required)"),
+        ));
+    }
+    let what = match &report.certificate {
+        None | Some(CertVerdict::Valid) => None,
+        Some(CertVerdict::NameMismatch) => Some(format!("is not valid for {mx} (no matching SAN DNS name)")),
+        Some(CertVerdict::Untrusted) => {
+            Some("does not chain to a trusted root (self-signed or unknown issuer)".to_owned())
+        }
+        Some(CertVerdict::Expired) => Some("has expired".to_owned()),
+        Some(CertVerdict::Other(why)) => Some(format!("is rejected: {why}")),
+    };
+    if let Some(what) = what {
+        out.push(finding(
+            &d,
+            "NET008",
+            strict,
+            format!("the certificate of MX {mx} {what}"),
+        ));
+    }
+    sort_findings(&mut out);
+    out
+}
+
 /// The media type (lower-case, without parameters) and the charset parameter
 /// (lower-case, unquoted) of a Content-Type.
 fn split_content_type(ct: Option<&str>) -> (Option<String>, Option<String>) {
@@ -208,6 +290,40 @@ mod tests {
         assert_eq!((f[0].rule, f[0].severity), ("NET006", Severity::Warning));
         let f = fetch_findings("example.com", &ok(200, None));
         assert_eq!(f[0].rule, "NET005");
+    }
+
+    fn report(starttls: bool, cert: Option<CertVerdict>) -> Result<SmtpReport, SmtpError> {
+        Ok(SmtpReport {
+            banner: "mx1.example.com ESMTP".into(),
+            starttls_offered: starttls,
+            tls_version: cert.is_some().then(|| "TLS 1.3".to_owned()),
+            certificate: cert,
+            tls_error: None,
+            elapsed: Duration::from_millis(5),
+        })
+    }
+
+    #[test]
+    fn smtp_severities_follow_the_mode() {
+        let enforce = Some(&Mode::Enforce);
+        let testing = Some(&Mode::Testing);
+        let good = report(true, Some(CertVerdict::Valid));
+        assert!(smtp_findings("example.com", "mx1.example.com", enforce, &good).is_empty());
+        let f = smtp_findings("example.com", "mx1.example.com", enforce, &report(false, None));
+        assert_eq!((f[0].rule, f[0].severity), ("NET007", Severity::Error));
+        let f = smtp_findings("example.com", "mx1.example.com", testing, &report(false, None));
+        assert_eq!((f[0].rule, f[0].severity), ("NET007", Severity::Warning));
+        let bad = report(true, Some(CertVerdict::Expired));
+        let f = smtp_findings("example.com", "mx1.example.com", enforce, &bad);
+        assert_eq!((f[0].rule, f[0].severity), ("NET008", Severity::Error));
+        let f = smtp_findings("example.com", "mx1.example.com", None, &bad);
+        assert_eq!((f[0].rule, f[0].severity), ("NET008", Severity::Warning));
+        let timeout = Err(SmtpError::Timeout {
+            host: "mx1.example.com".into(),
+            seconds: 1,
+        });
+        let f = smtp_findings("example.com", "mx1.example.com", enforce, &timeout);
+        assert_eq!((f[0].rule, f[0].severity), ("NET007", Severity::Warning));
     }
 
     #[test]

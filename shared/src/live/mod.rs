@@ -10,6 +10,9 @@
 //!   as a sender does: redirects are not followed, the certificate must be valid
 //!   for `mta-sts.<domain>`, and the body is read chunk by chunk up to a cap.
 //!   [`ReqwestFetcher`] is the real one.
+//! * [`SmtpProbe`] connects to an MX host as a sending MTA does: banner, `EHLO`,
+//!   `STARTTLS`, a TLS handshake with SNI = the MX host name and the certificate
+//!   checked for it, `QUIT`. [`TokioSmtpProbe`] is the real one.
 //!
 //! Which server, which trust anchors and which address the policy host has come
 //! in by configuration only ([`HickoryResolver::at`], [`FetcherConfig`]): that is
@@ -24,13 +27,15 @@
 pub mod findings;
 mod hickory;
 mod reqwest_fetch;
+mod smtp;
 
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub use hickory::HickoryResolver;
 pub use reqwest_fetch::{FetcherConfig, ReqwestFetcher};
+pub use smtp::{SmtpConfig, TokioSmtpProbe};
 
 /// At most this many records of one answer are kept (TXT, MX or addresses);
 /// the rest are dropped and [`TxtAnswer::capped`] (or its kin) is set.
@@ -253,4 +258,89 @@ pub fn policy_url(domain: &str) -> String {
 /// `name` lower-case without the trailing dot.
 pub(crate) fn trim_dot(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// At most this many bytes per SMTP reply line, CRLF included.
+pub const MAX_SMTP_LINE: usize = 1000;
+/// At most this many lines per SMTP reply.
+pub const MAX_SMTP_LINES: usize = 100;
+
+/// What the MX host's certificate check said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertVerdict {
+    /// Valid for the MX host name, trusted and current.
+    Valid,
+    /// Not valid for the MX host name (no matching SAN DNS name; a CN alone
+    /// does not count).
+    NameMismatch,
+    /// Does not chain to a trusted root (self-signed, private CA).
+    Untrusted,
+    /// Expired.
+    Expired,
+    /// Rejected for another reason (not yet valid, bad signature, ...).
+    Other(String),
+}
+
+/// What an MX host answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpReport {
+    /// The text of the 220 greeting, one line per reply line.
+    pub banner: String,
+    /// Whether the EHLO reply listed `STARTTLS`.
+    pub starttls_offered: bool,
+    /// The negotiated TLS version (`TLS 1.2`, `TLS 1.3`) after a successful
+    /// handshake.
+    pub tls_version: Option<String>,
+    /// The certificate check, when a handshake reached it: `None` without
+    /// STARTTLS or when the handshake failed otherwise (see `tls_error`).
+    pub certificate: Option<CertVerdict>,
+    /// Why the upgrade failed when not for the certificate: STARTTLS refused,
+    /// no common TLS version (below 1.2), an alert.
+    pub tls_error: Option<String>,
+    /// From connecting to the end of the probe.
+    pub elapsed: Duration,
+}
+
+/// Why an MX host could not be probed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SmtpError {
+    /// No TCP connection could be made (or the host name did not resolve).
+    #[error("{host}: cannot connect: {message}")]
+    Connect {
+        /// The MX host.
+        host: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The probe did not finish within the timeout.
+    #[error("{host}: timed out after {seconds} s")]
+    Timeout {
+        /// The MX host.
+        host: String,
+        /// The timeout.
+        seconds: u64,
+    },
+    /// The server broke the SMTP dialogue (no 220 greeting, a malformed or
+    /// oversize reply, a closed connection).
+    #[error("{host}: SMTP protocol failure: {message}")]
+    Protocol {
+        /// The MX host.
+        host: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The probe could not be set up (unreadable CA file, bad host name).
+    #[error("SMTP probe configuration: {0}")]
+    Config(String),
+}
+
+/// Connects to MX hosts and checks their STARTTLS.
+pub trait SmtpProbe: Send + Sync {
+    /// Probe `mx_host` at `addr`, or at the host name and the configured port
+    /// when `addr` is `None`. SNI and the certificate check use `mx_host`.
+    fn probe(
+        &self,
+        mx_host: &str,
+        addr: Option<SocketAddr>,
+    ) -> impl Future<Output = Result<SmtpReport, SmtpError>> + Send;
 }

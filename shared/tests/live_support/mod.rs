@@ -134,3 +134,120 @@ pub fn response(status: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(body);
     out
 }
+
+impl Pki {
+    /// A leaf for `name` signed by the CA that expired in 2020.
+    pub fn expired_leaf(&self, name: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec![name.to_owned()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        let cert = params.signed_by(&key, &*self.ca).unwrap();
+        (
+            cert.der().clone(),
+            PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        )
+    }
+}
+
+/// A self-signed certificate for `name` (no CA).
+pub fn self_signed(name: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec![name.to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    (
+        cert.der().clone(),
+        PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+    )
+}
+
+/// How the loopback SMTP server behaves.
+pub enum Smtp {
+    /// Banner, EHLO with STARTTLS, the upgrade with this certificate, QUIT.
+    Tls((CertificateDer<'static>, PrivateKeyDer<'static>)),
+    /// Banner and EHLO without STARTTLS, QUIT.
+    Plain,
+    /// Accepts the connection and never says anything.
+    Silent,
+}
+
+async fn read_cmd<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<String> {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while !line.ends_with(b"\r\n") {
+        match s.read(&mut b).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => line.push(b[0]),
+        }
+    }
+    Some(String::from_utf8_lossy(&line).trim_end().to_ascii_uppercase())
+}
+
+async fn dialogue<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    s: &mut S,
+    starttls: bool,
+) -> Option<()> {
+    while let Some(cmd) = read_cmd(s).await {
+        let reply: &[u8] = if cmd.starts_with("EHLO") {
+            if starttls {
+                b"250-mx.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
+            } else {
+                b"250-mx.test greets you\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
+            }
+        } else if cmd == "STARTTLS" && starttls {
+            s.write_all(b"220 2.0.0 go ahead\r\n").await.ok()?;
+            return Some(());
+        } else if cmd == "QUIT" {
+            s.write_all(b"221 2.0.0 bye\r\n").await.ok()?;
+            return None;
+        } else {
+            b"502 5.5.2 no\r\n"
+        };
+        s.write_all(reply).await.ok()?;
+    }
+    None
+}
+
+/// An SMTP server on loopback; returns its address.
+pub async fn serve_smtp(mode: Smtp) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = match &mode {
+        Smtp::Tls((cert, key)) => {
+            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let config = rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![cert.clone()], key.clone_key())
+                .unwrap();
+            Some(TlsAcceptor::from(Arc::new(config)))
+        }
+        _ => None,
+    };
+    let silent = matches!(mode, Smtp::Silent);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if silent {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    return;
+                }
+                let _ = tcp.write_all(b"220-mx.test ESMTP\r\n220 no UCE\r\n").await;
+                if dialogue(&mut tcp, acceptor.is_some()).await.is_none() {
+                    return;
+                }
+                let Some(acceptor) = acceptor else { return };
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let _ = dialogue(&mut tls, false).await;
+            });
+        }
+    });
+    addr
+}

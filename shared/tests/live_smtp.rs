@@ -1,0 +1,114 @@
+//! The SMTP STARTTLS probe against SMTP servers on loopback (tokio, with the
+//! upgrade over tokio-rustls and rcgen certificates). No outside network.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use stsguard::diag::Severity;
+use stsguard::live::findings::smtp_findings;
+use stsguard::live::{CertVerdict, SmtpConfig, SmtpError, SmtpProbe, SmtpReport, TokioSmtpProbe};
+use stsguard::policy::Mode;
+
+mod live_support;
+
+use live_support::{self_signed, serve_smtp, Pki, Smtp};
+
+const MX: &str = "mx1.example.com";
+
+async fn probe(pki: &Pki, addr: SocketAddr, timeout: Duration) -> Result<SmtpReport, SmtpError> {
+    let probe = TokioSmtpProbe::new(SmtpConfig {
+        extra_roots_pem: Some(pki.ca_pem.clone().into_bytes()),
+        timeout,
+        ..SmtpConfig::default()
+    })
+    .unwrap();
+    probe.probe(MX, Some(addr)).await
+}
+
+fn rules(result: &Result<SmtpReport, SmtpError>) -> Vec<(&'static str, Severity)> {
+    smtp_findings("example.com", MX, Some(&Mode::Enforce), result)
+        .iter()
+        .map(|f| (f.rule, f.severity))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_certificate() {
+    let pki = Pki::new();
+    let addr = serve_smtp(Smtp::Tls(pki.leaf(MX))).await;
+    let result = probe(&pki, addr, Duration::from_secs(5)).await;
+    let report = result.as_ref().unwrap();
+    assert_eq!(report.banner, "mx.test ESMTP\nno UCE");
+    assert!(report.starttls_offered);
+    assert_eq!(report.certificate, Some(CertVerdict::Valid));
+    assert_eq!(report.tls_version.as_deref(), Some("TLS 1.3"));
+    assert_eq!(report.tls_error, None);
+    assert!(rules(&result).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_name_is_net008() {
+    let pki = Pki::new();
+    let addr = serve_smtp(Smtp::Tls(pki.leaf("smtp.example.net"))).await;
+    let result = probe(&pki, addr, Duration::from_secs(5)).await;
+    assert_eq!(
+        result.as_ref().unwrap().certificate,
+        Some(CertVerdict::NameMismatch)
+    );
+    assert_eq!(rules(&result), [("NET008", Severity::Error)]);
+    let f = smtp_findings("example.com", MX, Some(&Mode::Testing), &result);
+    assert_eq!((f[0].rule, f[0].severity), ("NET008", Severity::Warning));
+    assert!(f[0].message.contains(MX), "{}", f[0].message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_is_net008() {
+    let pki = Pki::new();
+    let addr = serve_smtp(Smtp::Tls(pki.expired_leaf(MX))).await;
+    let result = probe(&pki, addr, Duration::from_secs(5)).await;
+    assert_eq!(result.as_ref().unwrap().certificate, Some(CertVerdict::Expired));
+    assert_eq!(rules(&result), [("NET008", Severity::Error)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_signed_is_net008() {
+    let pki = Pki::new();
+    let addr = serve_smtp(Smtp::Tls(self_signed(MX))).await;
+    let result = probe(&pki, addr, Duration::from_secs(5)).await;
+    assert_eq!(result.as_ref().unwrap().certificate, Some(CertVerdict::Untrusted));
+    assert_eq!(rules(&result), [("NET008", Severity::Error)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_starttls_is_net007() {
+    let pki = Pki::new();
+    let addr = serve_smtp(Smtp::Plain).await;
+    let result = probe(&pki, addr, Duration::from_secs(5)).await;
+    let report = result.as_ref().unwrap();
+    assert!(!report.starttls_offered);
+    assert_eq!(report.certificate, None);
+    assert_eq!(rules(&result), [("NET007", Severity::Error)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_server_times_out() {
+    let pki = Pki::new();
+    let addr = serve_smtp(Smtp::Silent).await;
+    let start = std::time::Instant::now();
+    let result = probe(&pki, addr, Duration::from_millis(500)).await;
+    assert!(matches!(result, Err(SmtpError::Timeout { .. })), "{result:?}");
+    assert!(start.elapsed() < Duration::from_secs(3));
+    assert_eq!(rules(&result), [("NET007", Severity::Warning)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_port_is_a_connect_error() {
+    let pki = Pki::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let result = probe(&pki, addr, Duration::from_secs(5)).await;
+    assert!(matches!(result, Err(SmtpError::Connect { .. })), "{result:?}");
+}
