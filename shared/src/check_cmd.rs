@@ -12,10 +12,13 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use stsguard::lint::{lint_domain, sort_findings, DomainInput, Finding, MxSet};
-use stsguard::live::findings::{dns_findings, fetch_findings};
+use stsguard::live::findings::{dns_findings, fetch_findings, smtp_findings};
 use stsguard::live::{
-    DnsError, FetcherConfig, HickoryResolver, PolicyFetcher, ReqwestFetcher, Resolver, TxtAnswer,
+    DnsError, FetcherConfig, HickoryResolver, PolicyFetcher, ReqwestFetcher, Resolver, SmtpConfig, SmtpError,
+    SmtpProbe, TokioSmtpProbe, TxtAnswer,
 };
+use stsguard::policy::parse_policy;
+use stsguard::policy::Mode;
 
 use crate::lint_cmd::{emit, FailOn, Format};
 
@@ -30,14 +33,22 @@ reported, not followed), NET005 Content-Type not text/plain, NET006 oversize
 body, odd charset or slow answer.
 
 --resolver IP[:PORT] sends every DNS query to that server (UDP and TCP) and
-connects to the policy host at the address it gives, on port 443; --ca-file
+connects to the policy host at the address it gives, on port 443, and to the
+MX hosts at theirs; --ca-file
 adds the certificates in that PEM file to the trusted roots (the system's
 web PKI roots stay trusted).
 Together they point stsguard at a private DNS and CA (air-gapped networks,
 tests).
 
-The MX STARTTLS checks (NET007, NET008) are not implemented yet: --no-smtp
-states that they are not wanted; without it a note says they were skipped.
+Unless --no-smtp, every MX host is probed at the same time as a sending MTA
+does: banner, EHLO, STARTTLS, a TLS handshake with SNI = the MX host name and
+the certificate checked for it (the same trusted roots as the policy host),
+QUIT. NET007: no STARTTLS (error in enforce mode, warning otherwise), a failed
+upgrade or an MX that cannot be probed (warning: port 25 is blocked on many
+networks); NET008: the certificate is not valid for the MX host name, untrusted
+or expired (error in enforce mode, warning otherwise). --smtp-port connects to
+another port than 25 (a test setup, a port redirect). With --resolver the MX
+hosts are connected to at the address that resolver gives.
 
 Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 when
 the invocation is unusable.";
@@ -62,7 +73,11 @@ pub(crate) struct Args {
     #[arg(long)]
     no_smtp: bool,
 
-    /// Timeout of the policy fetch in seconds (DNS attempts get at most 5 s).
+    /// The port of the MX hosts' SMTP servers.
+    #[arg(long = "smtp-port", value_name = "PORT", default_value_t = 25, value_parser = clap::value_parser!(u16).range(1..))]
+    smtp_port: u16,
+
+    /// Timeout of the policy fetch and of each MX probe in seconds (DNS attempts get at most 5 s).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=300))]
     timeout: u64,
 
@@ -116,20 +131,29 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
             None => HickoryResolver::system(dns_timeout),
         }
         .context("cannot set up the DNS resolver")?;
-        check(
-            &domain,
-            &resolver,
-            resolver_addr.is_some(),
-            extra_roots_pem,
-            timeout,
-        )
-        .await
+        let smtp = if args.no_smtp {
+            None
+        } else {
+            Some(
+                TokioSmtpProbe::new(SmtpConfig {
+                    extra_roots_pem: extra_roots_pem.clone(),
+                    port: args.smtp_port,
+                    timeout,
+                    ..SmtpConfig::default()
+                })
+                .context("cannot set up the SMTP probe")?,
+            )
+        };
+        let pin = resolver_addr.is_some();
+        let mut findings = check(&domain, &resolver, pin, extra_roots_pem, timeout).await?;
+        if let Some(smtp) = &smtp {
+            findings
+                .0
+                .extend(probe_mx_hosts(&domain, &resolver, pin, smtp, args.smtp_port, &findings.1).await);
+            sort_findings(&mut findings.0);
+        }
+        anyhow::Ok(findings.0)
     })?;
-    if !args.no_smtp {
-        eprintln!(
-            "stsguard: note: the MX STARTTLS checks (NET007, NET008) are not implemented yet and were skipped"
-        );
-    }
     emit(
         args.format,
         args.fail_on,
@@ -150,13 +174,59 @@ fn records(answer: &Result<TxtAnswer, DnsError>) -> Option<Vec<Vec<Vec<u8>>>> {
     }
 }
 
+/// What [`check`] learnt that the MX probes need.
+struct Learnt {
+    /// The MX hosts (none for a null MX or a failed lookup).
+    mx_hosts: Vec<String>,
+    /// The policy's mode, when a policy was served.
+    mode: Option<Mode>,
+}
+
+/// NET007 and NET008 for every MX host, probed concurrently. With
+/// `pin_addresses`, each host is connected to at its first address from
+/// `resolver`, on `port`.
+async fn probe_mx_hosts(
+    domain: &str,
+    resolver: &HickoryResolver,
+    pin_addresses: bool,
+    smtp: &TokioSmtpProbe,
+    port: u16,
+    learnt: &Learnt,
+) -> Vec<Finding> {
+    let probes = learnt.mx_hosts.iter().map(|host| async move {
+        let result = if pin_addresses {
+            match resolver.addresses(host).await {
+                Ok(a) => match a.addresses.first() {
+                    Some(ip) => smtp.probe(host, Some(SocketAddr::new(*ip, port))).await,
+                    None => Err(SmtpError::Connect {
+                        host: host.clone(),
+                        message: "no A or AAAA record".into(),
+                    }),
+                },
+                Err(e) => Err(SmtpError::Connect {
+                    host: host.clone(),
+                    message: e.to_string(),
+                }),
+            }
+        } else {
+            smtp.probe(host, None).await
+        };
+        smtp_findings(domain, host, learnt.mode.as_ref(), &result)
+    });
+    futures_util::future::join_all(probes)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 async fn check(
     domain: &str,
     resolver: &HickoryResolver,
     pin_policy_host: bool,
     extra_roots_pem: Option<Vec<u8>>,
     timeout: Duration,
-) -> Result<Vec<Finding>> {
+) -> Result<(Vec<Finding>, Learnt)> {
     let sts_name = format!("_mta-sts.{domain}");
     let tlsrpt_name = format!("_smtp._tls.{domain}");
     let host = format!("mta-sts.{domain}");
@@ -197,6 +267,9 @@ async fn check(
         }
     }
 
+    let mode = policy
+        .as_ref()
+        .and_then(|p| parse_policy(&p.body, Some(domain)).policy.mode);
     let mx = match &mx {
         Ok(answer) => answer.to_mx_set(),
         Err(DnsError::NoData { .. }) => MxSet::NoMx,
@@ -208,11 +281,15 @@ async fn check(
         sts_records: records(&sts),
         tlsrpt_records: records(&tlsrpt),
         policy: policy.map(|p| p.body),
-        mx,
+        mx: mx.clone(),
     });
     // An oversize body is already reported by the fetch (the parser only saw
     // the first 64 KiB + 1 bytes of it).
     findings.extend(lint.into_iter().filter(|f| !(truncated && f.rule == "NET006")));
     sort_findings(&mut findings);
-    Ok(findings)
+    let mx_hosts = match mx {
+        MxSet::Hosts(hosts) => hosts,
+        _ => Vec::new(),
+    };
+    Ok((findings, Learnt { mx_hosts, mode }))
 }

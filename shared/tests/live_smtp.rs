@@ -16,6 +16,7 @@ mod live_support;
 use live_support::{self_signed, serve_smtp, Pki, Smtp};
 
 const MX: &str = "mx1.example.com";
+const LOCAL: &str = "127.0.0.1:0";
 
 async fn probe(pki: &Pki, addr: SocketAddr, timeout: Duration) -> Result<SmtpReport, SmtpError> {
     let probe = TokioSmtpProbe::new(SmtpConfig {
@@ -37,7 +38,7 @@ fn rules(result: &Result<SmtpReport, SmtpError>) -> Vec<(&'static str, Severity)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_certificate() {
     let pki = Pki::new();
-    let addr = serve_smtp(Smtp::Tls(pki.leaf(MX))).await;
+    let addr = serve_smtp(Smtp::Tls(pki.leaf(MX)), LOCAL.parse().unwrap()).await;
     let result = probe(&pki, addr, Duration::from_secs(5)).await;
     let report = result.as_ref().unwrap();
     assert_eq!(report.banner, "mx.test ESMTP\nno UCE");
@@ -51,7 +52,7 @@ async fn valid_certificate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_name_is_net008() {
     let pki = Pki::new();
-    let addr = serve_smtp(Smtp::Tls(pki.leaf("smtp.example.net"))).await;
+    let addr = serve_smtp(Smtp::Tls(pki.leaf("smtp.example.net")), LOCAL.parse().unwrap()).await;
     let result = probe(&pki, addr, Duration::from_secs(5)).await;
     assert_eq!(
         result.as_ref().unwrap().certificate,
@@ -66,7 +67,7 @@ async fn wrong_name_is_net008() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_is_net008() {
     let pki = Pki::new();
-    let addr = serve_smtp(Smtp::Tls(pki.expired_leaf(MX))).await;
+    let addr = serve_smtp(Smtp::Tls(pki.expired_leaf(MX)), LOCAL.parse().unwrap()).await;
     let result = probe(&pki, addr, Duration::from_secs(5)).await;
     assert_eq!(result.as_ref().unwrap().certificate, Some(CertVerdict::Expired));
     assert_eq!(rules(&result), [("NET008", Severity::Error)]);
@@ -75,7 +76,7 @@ async fn expired_is_net008() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn self_signed_is_net008() {
     let pki = Pki::new();
-    let addr = serve_smtp(Smtp::Tls(self_signed(MX))).await;
+    let addr = serve_smtp(Smtp::Tls(self_signed(MX)), LOCAL.parse().unwrap()).await;
     let result = probe(&pki, addr, Duration::from_secs(5)).await;
     assert_eq!(result.as_ref().unwrap().certificate, Some(CertVerdict::Untrusted));
     assert_eq!(rules(&result), [("NET008", Severity::Error)]);
@@ -84,7 +85,7 @@ async fn self_signed_is_net008() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_starttls_is_net007() {
     let pki = Pki::new();
-    let addr = serve_smtp(Smtp::Plain).await;
+    let addr = serve_smtp(Smtp::Plain, LOCAL.parse().unwrap()).await;
     let result = probe(&pki, addr, Duration::from_secs(5)).await;
     let report = result.as_ref().unwrap();
     assert!(!report.starttls_offered);
@@ -95,7 +96,7 @@ async fn no_starttls_is_net007() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_server_times_out() {
     let pki = Pki::new();
-    let addr = serve_smtp(Smtp::Silent).await;
+    let addr = serve_smtp(Smtp::Silent, LOCAL.parse().unwrap()).await;
     let start = std::time::Instant::now();
     let result = probe(&pki, addr, Duration::from_millis(500)).await;
     assert!(matches!(result, Err(SmtpError::Timeout { .. })), "{result:?}");

@@ -208,9 +208,9 @@ async fn dialogue<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     None
 }
 
-/// An SMTP server on loopback; returns its address.
-pub async fn serve_smtp(mode: Smtp) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// An SMTP server on `bind` (port 0 for any); returns its address.
+pub async fn serve_smtp(mode: Smtp, bind: SocketAddr) -> SocketAddr {
+    let listener = TcpListener::bind(bind).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let acceptor = match &mode {
         Smtp::Tls((cert, key)) => {
