@@ -113,3 +113,28 @@ async fn closed_port_is_a_connect_error() {
     let result = probe(&pki, addr, Duration::from_secs(5)).await;
     assert!(matches!(result, Err(SmtpError::Connect { .. })), "{result:?}");
 }
+
+async fn protocol_error(bytes: Vec<u8>) -> String {
+    let pki = Pki::new();
+    let addr = serve_smtp(Smtp::Raw(bytes), LOCAL.parse().unwrap()).await;
+    match probe(&pki, addr, Duration::from_secs(5)).await {
+        Err(SmtpError::Protocol { message, .. }) => message,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_servers_are_protocol_errors() {
+    let long = [b"220 ".to_vec(), vec![b'x'; 5000], b"\r\n".to_vec()].concat();
+    assert!(protocol_error(long).await.contains("longer than 1000"));
+    let many = b"220-spam\r\n".repeat(1000);
+    assert!(protocol_error(many).await.contains("more than 100 lines"));
+    assert!(protocol_error(b"554 go away\r\n".to_vec()).await.contains("554"));
+    assert!(protocol_error(b"HTTP/1.1 400 Bad\r\n".to_vec())
+        .await
+        .contains("not an SMTP reply"));
+    assert!(protocol_error(b"220 hi\r\n".to_vec()).await.contains("closed"));
+    // Binary garbage without a newline: capped, no panic.
+    let garbage: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    protocol_error(garbage).await;
+}

@@ -169,6 +169,9 @@ pub enum Smtp {
     Plain,
     /// Accepts the connection and never says anything.
     Silent,
+    /// Sends these bytes, closes its sending side and waits for the client to
+    /// hang up.
+    Raw(Vec<u8>),
 }
 
 async fn read_cmd<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<String> {
@@ -226,13 +229,25 @@ pub async fn serve_smtp(mode: Smtp, bind: SocketAddr) -> SocketAddr {
         _ => None,
     };
     let silent = matches!(mode, Smtp::Silent);
+    let raw = match mode {
+        Smtp::Raw(bytes) => Some(Arc::new(bytes)),
+        _ => None,
+    };
     tokio::spawn(async move {
         loop {
             let Ok((mut tcp, _)) = listener.accept().await else {
                 return;
             };
             let acceptor = acceptor.clone();
+            let raw = raw.clone();
             tokio::spawn(async move {
+                if let Some(raw) = raw {
+                    let _ = tcp.write_all(&raw).await;
+                    let _ = tcp.shutdown().await;
+                    let mut sink = [0u8; 1024];
+                    while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
+                    return;
+                }
                 if silent {
                     tokio::time::sleep(Duration::from_secs(30)).await;
                     return;
