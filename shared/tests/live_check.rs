@@ -51,9 +51,14 @@ fn loopback() -> IpAddr {
 /// port cannot be bound here.
 async fn serve_443(pki: &Pki, http_response: Vec<u8>) -> Option<SocketAddr> {
     let addr = SocketAddr::new(loopback(), 443);
-    if let Err(e) = std::net::TcpListener::bind(addr) {
-        eprintln!("skipped: cannot bind {addr} ({e})");
-        return None;
+    match std::net::TcpListener::bind(addr) {
+        Ok(_) => {}
+        // Only a missing privilege skips; any other failure is a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            eprintln!("skipped: cannot bind {addr} ({e}): port 443 needs root");
+            return None;
+        }
+        Err(e) => panic!("cannot bind {addr}: {e}"),
     }
     Some(serve(pki.leaf("mta-sts.example.com"), http_response, addr).await)
 }
@@ -196,8 +201,7 @@ async fn check_two_mx(mx2_cert_name: &str) -> Option<(Output, std::time::Duratio
     .await;
     let mx2_addr = SocketAddr::new(loopback(), mx1.port());
     if let Err(e) = std::net::TcpListener::bind(mx2_addr) {
-        eprintln!("skipped: cannot bind {mx2_addr} ({e})");
-        return None;
+        panic!("cannot bind {mx2_addr}: {e}");
     }
     serve_smtp(Smtp::Tls(pki.leaf(mx2_cert_name)), mx2_addr).await;
     let (_dns, dns) = start_dns(&zone_two_mx(https.ip(), mx1.ip(), mx2_addr.ip())).await;
