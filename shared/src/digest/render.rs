@@ -70,6 +70,37 @@ fn signed_points(x: f64) -> String {
     }
 }
 
+/// The trend against the day before and the 7-day average, as phrases.
+fn trend_parts(d: &DomainDigest) -> Vec<String> {
+    let mut trend = Vec::new();
+    if let Some(c) = d.trend.change_vs_previous_day {
+        trend.push(format!("{} vs the day before", signed_points(c)));
+    }
+    if let (Some(a), Some(c)) = (d.trend.average_7d, d.trend.change_vs_7d) {
+        trend.push(format!(
+            "{} vs the 7-day average of {}%",
+            signed_points(c),
+            percent(a)
+        ));
+    }
+    trend
+}
+
+/// `MM-DD rate%` (or `MM-DD -` without sessions) per day of the history.
+fn history_labels(d: &DomainDigest) -> Vec<String> {
+    d.trend
+        .history
+        .iter()
+        .map(|p| {
+            let day = p.day.get(5..).unwrap_or(&p.day);
+            match p.success_rate {
+                Some(r) => format!("{day} {}%", percent(r)),
+                None => format!("{day} -"),
+            }
+        })
+        .collect()
+}
+
 /// The subject of the digest mail, e.g. `TLS report digest 2024-11-08: 3
 /// domains, 99.2% TLS success, 1 needs attention`. Made of counts only; it
 /// never holds a line break.
@@ -162,17 +193,7 @@ fn domain_text(o: &mut String, d: &DomainDigest) {
         thousands(d.failed),
         rate_text(d.success_rate)
     );
-    let mut trend = Vec::new();
-    if let Some(c) = d.trend.change_vs_previous_day {
-        trend.push(format!("{} vs the day before", signed_points(c)));
-    }
-    if let (Some(a), Some(c)) = (d.trend.average_7d, d.trend.change_vs_7d) {
-        trend.push(format!(
-            "{} vs the 7-day average of {}%",
-            signed_points(c),
-            percent(a)
-        ));
-    }
+    let trend = trend_parts(d);
     if !trend.is_empty() {
         let _ = writeln!(o, "Trend: {}.", trend.join("; "));
     }
@@ -242,18 +263,7 @@ fn domain_text(o: &mut String, d: &DomainDigest) {
         }
         let _ = writeln!(o, "{line}");
     }
-    let history: Vec<String> = d
-        .trend
-        .history
-        .iter()
-        .map(|p| {
-            let day = p.day.get(5..).unwrap_or(&p.day);
-            match p.success_rate {
-                Some(r) => format!("{day} {}%", percent(r)),
-                None => format!("{day} -"),
-            }
-        })
-        .collect();
+    let history = history_labels(d);
     let with_data = d
         .trend
         .history
@@ -389,17 +399,7 @@ fn domain_html(o: &mut String, d: &DomainDigest, image: Option<&str>) {
             html(&rate_text(d.success_rate))
         );
     }
-    let mut trend = Vec::new();
-    if let Some(c) = d.trend.change_vs_previous_day {
-        trend.push(format!("{} vs the day before", signed_points(c)));
-    }
-    if let (Some(a), Some(c)) = (d.trend.average_7d, d.trend.change_vs_7d) {
-        trend.push(format!(
-            "{} vs the 7-day average of {}%",
-            signed_points(c),
-            percent(a)
-        ));
-    }
+    let trend = trend_parts(d);
     if !trend.is_empty() {
         let _ = writeln!(
             o,
@@ -410,19 +410,7 @@ fn domain_html(o: &mut String, d: &DomainDigest, image: Option<&str>) {
     if let Some(src) = image {
         let history: Vec<_> = d.trend.history.iter().filter_map(|p| p.success_rate).collect();
         let floor = super::chart::scale_floor(history);
-        let alt = d
-            .trend
-            .history
-            .iter()
-            .map(|p| {
-                let day = p.day.get(5..).unwrap_or(&p.day);
-                match p.success_rate {
-                    Some(r) => format!("{day} {}%", percent(r)),
-                    None => format!("{day} -"),
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let alt = history_labels(d).join(", ");
         let _ = writeln!(
             o,
             "<p style=\"margin:0 0 8px\"><img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"TLS success rate per day: {}\" style=\"display:block;border:0\">\
