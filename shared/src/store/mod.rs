@@ -212,6 +212,19 @@ impl DirStore {
         })
     }
 
+    fn read_sync(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.path(key)?;
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io {
+                op: "read",
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    }
+
     fn list_sync(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         // Start at the deepest directory the prefix names.
         let dir_part = prefix.rsplit_once('/').map_or("", |(d, _)| d);
@@ -266,16 +279,7 @@ impl DirStore {
 
 impl ObjectStore for DirStore {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let path = self.path(key)?;
-        match std::fs::read(&path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(StoreError::Io {
-                op: "read",
-                path: path.display().to_string(),
-                source,
-            }),
-        }
+        self.read_sync(key)
     }
 
     async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
@@ -296,18 +300,7 @@ impl ObjectStore for DirStore {
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let threads = concurrency.clamp(1, 16).min(keys.len().max(1));
         let per = keys.len().div_ceil(threads).max(1);
-        let read = |key: &String| -> Result<Option<Vec<u8>>, StoreError> {
-            let path = self.path(key)?;
-            match std::fs::read(&path) {
-                Ok(b) => Ok(Some(b)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(source) => Err(StoreError::Io {
-                    op: "read",
-                    path: path.display().to_string(),
-                    source,
-                }),
-            }
-        };
+        let read = |key: &String| self.read_sync(key);
         let parts: Vec<Result<Vec<Option<Vec<u8>>>, StoreError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = keys
                 .chunks(per)
