@@ -183,8 +183,22 @@ pub fn lint_plan(plan: &crate::plan::Plan) -> Vec<Finding> {
 /// them the plan says nothing about get a PLN004 finding, and its severity
 /// overrides and ignores are applied.
 pub fn lint_plan_with(plan: &crate::plan::Plan, config: &LintConfig) -> Vec<Finding> {
+    lint_plan_extended(plan, config, |_, _, _| Vec::new())
+}
+
+/// The policy domains a plan is linted for, under `config`: every domain the
+/// plan gives an `_mta-sts` or `_smtp._tls` record or a policy file (after the
+/// configuration's policy mapping), limited to the configuration's `domains`.
+pub fn plan_domains(plan: &crate::plan::Plan, config: &LintConfig) -> Vec<String> {
     let mut policies = plan.policies.clone();
     config.attribute(&mut policies);
+    all_plan_domains(plan, &policies)
+        .into_iter()
+        .filter(|d| config.wants(d))
+        .collect()
+}
+
+fn all_plan_domains(plan: &crate::plan::Plan, policies: &[crate::plan::PlannedPolicy]) -> Vec<String> {
     let mut domains: Vec<String> = plan
         .records
         .iter()
@@ -198,9 +212,27 @@ pub fn lint_plan_with(plan: &crate::plan::Plan, config: &LintConfig) -> Vec<Find
         .collect();
     domains.sort();
     domains.dedup();
+    domains
+}
+
+/// [`lint_plan_with`] plus the findings `extra` adds for each domain, given the
+/// plan's parts of that domain and the findings the plan alone gave it (before
+/// the configuration's overrides, which apply to both).
+pub(crate) fn lint_plan_extended(
+    plan: &crate::plan::Plan,
+    config: &LintConfig,
+    extra: impl Fn(&str, &PlannedParts<'_>, &[Finding]) -> Vec<Finding>,
+) -> Vec<Finding> {
+    let mut policies = plan.policies.clone();
+    config.attribute(&mut policies);
+    let domains = all_plan_domains(plan, &policies);
     let mut out = misplaced_records(plan);
     for d in &domains {
-        out.extend(lint_planned_domain(plan, &policies, d));
+        let parts = planned_parts(plan, &policies, d);
+        let found = lint_planned_domain(plan, &parts, d);
+        let more = extra(d, &parts, &found);
+        out.extend(found);
+        out.extend(more);
     }
     out.extend(note_findings(plan, &policies, &domains));
     if let Some(wanted) = &config.domains {
@@ -249,14 +281,52 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-/// Every check of one planned domain.
-fn lint_planned_domain(
-    plan: &crate::plan::Plan,
-    policies: &[crate::plan::PlannedPolicy],
+/// What a plan holds for one policy domain.
+pub(crate) struct PlannedParts<'p> {
+    /// The TXT records at `_mta-sts.<domain>` (deletions too).
+    pub sts: Vec<&'p crate::plan::PlannedRecord>,
+    /// The TXT records at `_smtp._tls.<domain>` (deletions too).
+    pub tlsrpt: Vec<&'p crate::plan::PlannedRecord>,
+    /// The MX records of the domain the plan keeps.
+    pub mx: Vec<&'p crate::plan::PlannedRecord>,
+    /// Every policy file attributed to the domain.
+    pub mine: Vec<&'p crate::plan::PlannedPolicy>,
+    /// The policy that stays (a file moved to a new address is created under
+    /// one and deleted under the other); otherwise the one the plan deletes.
+    pub policy: Option<&'p crate::plan::PlannedPolicy>,
+    /// The policy in force before this plan: the changed file's old body, a
+    /// deleted file's, or the body of a file the plan leaves as it is.
+    pub previous: Option<&'p [u8]>,
+    /// The parts as DNS and HTTPS will serve them after the apply.
+    pub input: DomainInput,
+}
+
+fn kept(a: crate::plan::Action) -> bool {
+    a != crate::plan::Action::Delete
+}
+
+/// The values of planned TXT records after the apply: `None` when unknown or
+/// not in the plan, empty when the plan deletes them all.
+pub(crate) fn planned_values(rs: &[&crate::plan::PlannedRecord]) -> Option<Vec<Vec<Vec<u8>>>> {
+    if rs.iter().any(|r| kept(r.action) && r.unknown) {
+        return None;
+    }
+    let known: Vec<Vec<Vec<u8>>> = rs
+        .iter()
+        .filter(|r| kept(r.action))
+        .flat_map(|r| r.values.clone())
+        .collect();
+    // Records the plan manages and deletes, with none left: known to be absent.
+    let removed = !rs.is_empty() && rs.iter().all(|r| r.action == crate::plan::Action::Delete);
+    (!known.is_empty() || removed).then_some(known)
+}
+
+fn planned_parts<'p>(
+    plan: &'p crate::plan::Plan,
+    policies: &'p [crate::plan::PlannedPolicy],
     d: &str,
-) -> Vec<Finding> {
-    use crate::plan::{Action, PlannedRecord};
-    let live = |a: Action| a != Action::Delete;
+) -> PlannedParts<'p> {
+    use crate::plan::Action;
     let txt_at = |name: String| {
         plan.records
             .iter()
@@ -268,21 +338,17 @@ fn lint_planned_domain(
     let mx: Vec<_> = plan
         .records
         .iter()
-        .filter(|r| r.rtype == "MX" && r.fqdn == d && live(r.action))
+        .filter(|r| r.rtype == "MX" && r.fqdn == d && kept(r.action))
         .collect();
     let mine: Vec<_> = policies
         .iter()
         .filter(|p| p.domain.as_deref() == Some(d))
         .collect();
-    // The policy that stays (a file moved to a new address is created under one
-    // and deleted under the other); otherwise the one the plan deletes.
     let policy = mine
         .iter()
-        .find(|p| live(p.action))
+        .find(|p| kept(p.action))
         .or_else(|| mine.first())
         .copied();
-    // The policy in force before this plan: the changed file's old body, a deleted
-    // file's, or the body of a file the plan leaves as it is.
     let previous = policy
         .and_then(|p| p.before.as_deref())
         .or_else(|| {
@@ -295,42 +361,55 @@ fn lint_planned_domain(
                 .filter(|p| p.action == Action::NoOp)
                 .and_then(|p| p.body.as_deref())
         });
-    let values = |rs: &[&PlannedRecord]| {
-        if rs.iter().any(|r| live(r.action) && r.unknown) {
-            return None;
-        }
-        let known: Vec<Vec<Vec<u8>>> = rs
-            .iter()
-            .filter(|r| live(r.action))
-            .flat_map(|r| r.values.clone())
-            .collect();
-        // Records the plan manages and deletes, with none left: known to be absent.
-        let removed = !rs.is_empty() && rs.iter().all(|r| r.action == Action::Delete);
-        (!known.is_empty() || removed).then_some(known)
-    };
-    let body = policy.filter(|p| live(p.action)).and_then(|p| p.body.clone());
     let input = DomainInput {
         domain: d.to_owned(),
-        sts_records: values(&sts),
-        tlsrpt_records: values(&tlsrpt),
-        policy: body.clone(),
+        sts_records: planned_values(&sts),
+        tlsrpt_records: planned_values(&tlsrpt),
+        policy: policy.filter(|p| kept(p.action)).and_then(|p| p.body.clone()),
         mx: if mx.is_empty() || mx.iter().any(|r| r.unknown) {
             MxSet::Unknown
         } else {
             MxSet::Hosts(mx.iter().flat_map(|r| r.mx_hosts.clone()).collect())
         },
     };
+    PlannedParts {
+        sts,
+        tlsrpt,
+        mx,
+        mine,
+        policy,
+        previous,
+        input,
+    }
+}
+
+/// Every check of one planned domain.
+fn lint_planned_domain(plan: &crate::plan::Plan, parts: &PlannedParts<'_>, d: &str) -> Vec<Finding> {
+    use crate::plan::PlannedRecord;
+    let live = kept;
+    let PlannedParts {
+        sts,
+        tlsrpt,
+        mx,
+        mine,
+        policy,
+        previous,
+        input,
+    } = parts;
+    let (policy, previous) = (*policy, *previous);
+    let body = input.policy.clone();
     let address = |rule: &str| -> Option<String> {
         let first = |rs: &[&PlannedRecord]| rs.first().map(|r| r.address.clone());
         match &rule[..3] {
-            "STS" => first(&sts).or_else(|| policy.map(|p| p.address.clone())),
-            "TLR" => first(&tlsrpt).or_else(|| policy.map(|p| p.address.clone())),
-            _ => policy.map(|p| p.address.clone()).or_else(|| first(&mx)),
+            "STS" => first(sts).or_else(|| policy.map(|p| p.address.clone())),
+            _ if rule == "XCK005" => first(sts).or_else(|| policy.map(|p| p.address.clone())),
+            "TLR" => first(tlsrpt).or_else(|| policy.map(|p| p.address.clone())),
+            _ => policy.map(|p| p.address.clone()).or_else(|| first(mx)),
         }
     };
-    let mut findings = lint_domain(&input);
-    findings.extend(history_checks(d, policy, previous, &sts));
-    findings.extend(ttl_checks(d, &sts, &tlsrpt));
+    let mut findings = lint_domain(input);
+    findings.extend(history_checks(plan, d, policy, previous, sts));
+    findings.extend(ttl_checks(d, sts, tlsrpt));
 
     // What the plan does not hold: PLN004 for the checks skipped, STS001 for a
     // policy whose body is unknown but whose record is known to go away.
@@ -548,18 +627,8 @@ fn ttl_checks(
         t => t,
     };
     for r in sts.iter().filter(|r| r.action != crate::plan::Action::Delete) {
-        match ttl(r) {
-            Some(t) if t < 300 => push(
-                r,
-                Severity::Warning,
-                format!("_mta-sts.{domain} TTL {t} s is below 300 s: every DNS hiccup hides the policy from senders without a cache"),
-            ),
-            Some(t) if t > 3600 => push(
-                r,
-                Severity::Info,
-                format!("_mta-sts.{domain} TTL {t} s is above 3600 s: id changes spread slowly"),
-            ),
-            _ => {}
+        if let Some((severity, message)) = ttl(r).and_then(|t| sts_ttl_advice(domain, t)) {
+            push(r, severity, message);
         }
     }
     for r in tlsrpt.iter().filter(|r| r.action != crate::plan::Action::Delete) {
@@ -574,11 +643,29 @@ fn ttl_checks(
     out
 }
 
-/// XCK004 (policy changed, id not), XCK007 (removal without the `none` step) and
-/// XCK008 (enforce without testing first), from the plan's before and after
-/// values. `previous` is the policy body before the change (of this resource, or
+/// STS009 for an `_mta-sts` TTL of `ttl` seconds: below 300 s a warning, above
+/// 3600 s an info.
+pub(crate) fn sts_ttl_advice(domain: &str, ttl: u64) -> Option<(Severity, String)> {
+    match ttl {
+        t if t < 300 => Some((
+            Severity::Warning,
+            format!("_mta-sts.{domain} TTL {t} s is below 300 s: every DNS hiccup hides the policy from senders without a cache"),
+        )),
+        t if t > 3600 => Some((
+            Severity::Info,
+            format!("_mta-sts.{domain} TTL {t} s is above 3600 s: id changes spread slowly"),
+        )),
+        _ => None,
+    }
+}
+
+/// XCK004 (policy changed, id not), XCK005 (id and policy changed in one apply
+/// with nothing ordering the record after the file), XCK007 (removal without the
+/// `none` step) and XCK008 (enforce without testing first), from the plan's
+/// before and after values and its dependencies. `previous` is the policy body before the change (of this resource, or
 /// of one the plan deletes for the same domain).
 fn history_checks(
+    plan: &crate::plan::Plan,
     domain: &str,
     policy: Option<&crate::plan::PlannedPolicy>,
     previous: Option<&[u8]>,
@@ -615,6 +702,19 @@ fn history_checks(
                         "XCK004",
                         Severity::Error,
                         format!("{} changes the policy content, but the _mta-sts id stays the same: senders keep the cached old policy", p.address),
+                    );
+                } else if let Some(r) = sts.iter().find(|r| {
+                    matches!(r.action, Action::Update | Action::Replace)
+                        && !plan.applies_after(&r.address, &p.address)
+                }) {
+                    push(
+                        "XCK005",
+                        Severity::Warning,
+                        format!(
+                            "{} changes the _mta-sts id in the same apply as the policy {}, and nothing orders the \
+                             record after the file: the new id can be published before the new policy is served",
+                            r.address, p.address
+                        ),
                     );
                 }
             }
@@ -816,13 +916,13 @@ pub fn to_github(findings: &[Finding], file: Option<&str>) -> String {
 
 /// The rule IDs this version implements, in catalogue order; the PLN family
 /// (what a plan cannot tell) comes last.
-pub const RULES: [&str; 52] = [
+pub const RULES: [&str; 55] = [
     "STS001", "STS002", "STS003", "STS004", "STS005", "STS006", "STS007", "STS008", "STS009", "STS010",
     "TLR001", "TLR002", "TLR003", "TLR004", "TLR005", "TLR006", "TLR007", "TLR008", "POL001", "POL002",
     "POL003", "POL004", "POL005", "POL006", "POL007", "POL008", "POL009", "POL010", "POL011", "POL012",
-    "POL013", "POL014", "XCK001", "XCK002", "XCK003", "XCK004", "XCK007", "XCK008", "XCK009", "NET001",
-    "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008", "PLN001", "PLN002", "PLN003",
-    "PLN004", "PLN005",
+    "POL013", "POL014", "XCK001", "XCK002", "XCK003", "XCK004", "XCK005", "XCK006", "XCK007", "XCK008",
+    "XCK009", "NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008", "NET009",
+    "PLN001", "PLN002", "PLN003", "PLN004", "PLN005",
 ];
 
 /// What a rule checks and how to fix it, in one or two sentences.
@@ -864,6 +964,8 @@ pub fn help(rule: &str) -> &'static str {
         "XCK002" => "With no MX records, mail goes to the domain itself, so a pattern must match the bare domain; with a null MX, an MTA-STS policy makes no sense. Fix the MX records or the policy.",
         "XCK003" => "A pattern matches none of the MX hosts; it only widens what senders accept. Remove it once no MX uses it.",
         "XCK004" => "Senders re-fetch the policy only when the _mta-sts id changes. Whenever the policy content changes, publish a new id (after the new policy is served), and never reuse an old id.",
+        "XCK005" => "Senders that see a new _mta-sts id fetch the policy and cache what they get under that id. Publish the new policy first, check that the host serves it (CDN caches included), and only then change the id: two applies, or `depends_on` from the TXT record to the policy object (and any cache invalidation).",
+        "XCK006" => "Senders keep the policy they cached for up to its max_age. Before moving mail to a new MX host, add it to the policy, bump the id, and wait at least the old max_age; only then change the MX records.",
         "XCK007" => "Removing MTA-STS safely: serve `mode: none` with a short max_age and a new id, wait for the largest max_age ever served to pass, and only then delete the record and the policy.",
         "XCK008" => "Go to `enforce` only after running `mode: testing` with a TLSRPT record for about two weeks and reading the reports: an enforce policy that does not match your MX hosts and certificates makes senders refuse mail. From a plan this compares the policy's mode before and after (a new policy in enforce, or none to enforce); how long testing lasted needs the report history and is not checked offline.",
         "XCK009" => "MX targets must be host names (not IP addresses or CNAMEs): pattern matching and the certificate check use the MX name.",
@@ -875,6 +977,7 @@ pub fn help(rule: &str) -> &'static str {
         "NET007" => "Every MX host must offer STARTTLS in its EHLO reply, negotiate TLS 1.2 or later and not require SNI; in enforce mode senders refuse an MX without STARTTLS. Enable STARTTLS on port 25 with a current TLS configuration.",
         "NET008" => "Each MX host's certificate must be valid for the MX host name as a SAN DNS name (a CN alone does not count; a wildcard only as the left-most label), chain to a public root and not be expired; in enforce mode senders refuse the MX otherwise.",
         "NET006" => "Response hygiene: keep the body well under the 64 KiB senders read, serve it as utf-8 or us-ascii, answer quickly, and keep shared cache lifetimes short so a new policy is seen.",
+        "NET009" => "Report destinations must be able to receive reports: a mailto: domain needs MX records (or an address) and no null MX; an https: endpoint must accept a POST with a 2xx status. Fix the destination or the rua list.",
         "PLN001" => "A planned mta-sts.txt object could not be tied to a domain (its bucket or path has no `mta-sts.<domain>` component, and the plan has not exactly one domain with an _mta-sts record), so its policy was not checked. Map it in the config file: `[[policy]]` with `address` (or `location`) and `domain`.",
         "PLN002" => "A value is known only after apply (a computed record name, zone or value, or a policy body), so the checks that need it were not run on it. Make the value a literal known at plan time, or check the applied value with `stsguard lint --domain`.",
         "PLN003" => "The plan does not contain a value the checks need: a hosted zone managed elsewhere (the record name is then taken as written) or a policy body read from a file at apply time. Check that part separately, e.g. `stsguard lint --domain D --policy FILE`.",

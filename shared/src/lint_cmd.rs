@@ -15,6 +15,8 @@ use stsguard::lint::{
 };
 use stsguard::records::parse_presentation;
 
+use crate::live_cmd::{gather_domains, LiveArgs};
+
 pub(crate) const LONG_ABOUT: &str = "\
 Lint MTA-STS and TLSRPT deployments before they ship: a Terraform plan, or one
 domain's parts given directly: the TXT records
@@ -37,14 +39,28 @@ Examples:
 With a Terraform plan (terraform show -json plan.out > plan.json), every domain
 the plan gives an _mta-sts or _smtp._tls record or an mta-sts.txt object is
 linted, findings name the resource address, and the plan's before/after values
-add XCK004 (policy changed but id not), XCK007 (removal without the none
-step), XCK008 (enforce without testing first) and STS001 (record removed while
-the policy stays). Route 53, Cloudflare, Google Cloud DNS, Azure DNS and
+add XCK004 (policy changed but id not), XCK005 (id and policy changed in one
+apply with nothing ordering the record after the file), XCK007 (removal without
+the none step), XCK008 (enforce without testing first) and STS001 (record
+removed while the policy stays). Route 53, Cloudflare, Google Cloud DNS, Azure DNS and
 DigitalOcean records; S3, GCS, Azure blob and local_file policy objects. What
 the plan cannot tell is an info finding, never a guess: PLN001 policy file not
 attributed to a domain, PLN002 value known only after apply, PLN003 value not
 in the plan, PLN004 check skipped for lack of data, PLN005 value read
 leniently.
+
+--live (with a plan) also asks DNS and the policy hosts what they serve today,
+for every domain of the plan, and adds the NET rules of `stsguard check` and the
+comparisons only the live side allows: XCK004 the policy after the apply
+differs from the one served but the _mta-sts id stays the live one (also when
+the plan does not touch the TXT record); XCK005 the id moves ahead of the
+policy (the live id already is the new one while the old policy is served, or
+the id changes while the host serves something else than the plan's file);
+XCK006 a new MX host that the policy senders have cached does not cover (XCK001
+when the plan leaves that policy as it is); XCK007 removal while the live mode
+is testing or enforce. --resolver, --ca-file, --no-smtp, --smtp-port and
+--timeout work as for `stsguard check`; on CI runners, where port 25 is
+usually blocked, add --no-smtp.
 
 --config FILE (TOML; see shared/examples/stsguard.toml):
   domains = [\"example.com\"]        lint only these policy domains
@@ -104,6 +120,14 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Also compare the plan with what DNS, the policy hosts and the MX hosts
+    /// serve today, and run the NET rules on it (network access needed).
+    #[arg(long, requires = "plan")]
+    live: bool,
+
+    #[command(flatten)]
+    live_args: LiveArgs,
+
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
@@ -132,6 +156,9 @@ pub(crate) enum FailOn {
 const MAX_POLICY_FILE: u64 = 1 << 20;
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
+    if !args.live && args.live_args.any_given() {
+        anyhow::bail!("--resolver, --ca-file, --no-smtp, --smtp-port and --timeout apply only with --live");
+    }
     let config = match &args.config {
         Some(path) => read_config(path)?,
         None => LintConfig::default(),
@@ -148,7 +175,14 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
             let parsed = stsguard::plan::read_plan(&json).with_context(|| format!("{}", plan.display()))?;
             drop(json);
             let name = plan.display().to_string();
-            (lint_plan_with(&parsed, &config), name.clone(), name)
+            let findings = if args.live {
+                let domains = stsguard::lint::plan_domains(&parsed, &config);
+                let live = gather_domains(&domains, &args.live_args)?;
+                stsguard::live::compare::lint_plan_live(&parsed, &config, &live)
+            } else {
+                lint_plan_with(&parsed, &config)
+            };
+            (findings, name.clone(), name)
         }
         (None, Some(domain)) => {
             let artifact = args

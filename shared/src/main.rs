@@ -7,6 +7,7 @@ mod check_cmd;
 mod digest_cmd;
 mod ingest_cmd;
 mod lint_cmd;
+mod live_cmd;
 
 use std::process::ExitCode;
 

@@ -192,7 +192,44 @@ pub struct Plan {
     /// What could not be verified offline (values known after apply, unresolved
     /// zones, unattributed policies, tolerances applied), each naming the address.
     pub notes: Vec<Note>,
+    /// What the configuration orders before what: for a resource's address
+    /// without instance keys (`module.mail.aws_route53_record.sts`), the
+    /// resources and modules it names in `depends_on` or refers to in its
+    /// expressions (`module.mail.aws_s3_object.policy`, `module.cdn`). Terraform
+    /// applies a resource only after those; anything else may run at the same
+    /// time.
+    pub dependencies: HashMap<String, Vec<String>>,
 }
+
+impl Plan {
+    /// Whether the configuration makes Terraform apply `address` only after
+    /// `before` (both resource instance addresses): through `depends_on` or a
+    /// reference, directly or through other record or policy resources, or
+    /// through a dependency on a module that contains `before`.
+    pub fn applies_after(&self, address: &str, before: &str) -> bool {
+        let target = strip_indexes(before);
+        // A resource, or a module that contains it.
+        let covers =
+            |dep: &str| target == dep || (target.starts_with(dep) && target[dep.len()..].starts_with('.'));
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![strip_indexes(address)];
+        while let Some(a) = todo.pop() {
+            if !seen.insert(a.clone()) || seen.len() > MAX_DEPENDENCY_WALK {
+                continue;
+            }
+            for dep in self.dependencies.get(&a).into_iter().flatten() {
+                if covers(dep) {
+                    return true;
+                }
+                todo.push(dep.clone());
+            }
+        }
+        false
+    }
+}
+
+/// The most resources [`Plan::applies_after`] visits.
+const MAX_DEPENDENCY_WALK: usize = 10_000;
 
 /// Reads `terraform show -json PLANFILE` output (Terraform or OpenTofu, plan
 /// `format_version` 1.x).
@@ -332,6 +369,8 @@ struct ConfigResource<'a> {
     rtype: Cow<'a, str>,
     #[serde(borrow, default)]
     expressions: Option<Field<'a>>,
+    #[serde(borrow, default)]
+    depends_on: Vec<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -686,7 +725,12 @@ struct Frame<'p, 'a> {
 /// Deepest module nesting followed in the configuration.
 const MAX_MODULE_DEPTH: usize = 64;
 
-fn walk_config<'p, 'a>(m: &'p ConfigModule<'a>, stack: &mut Vec<Frame<'p, 'a>>, zones: &mut Zones) {
+fn walk_config<'p, 'a>(
+    m: &'p ConfigModule<'a>,
+    stack: &mut Vec<Frame<'p, 'a>>,
+    zones: &mut Zones,
+    deps: &mut HashMap<String, Vec<String>>,
+) {
     let Some(level) = stack.len().checked_sub(1) else {
         return;
     };
@@ -695,7 +739,22 @@ fn walk_config<'p, 'a>(m: &'p ConfigModule<'a>, stack: &mut Vec<Frame<'p, 'a>>, 
     }
     let prefix = stack[level].prefix.clone();
     for r in &m.resources {
-        if !RECORD_TYPES.contains(&r.rtype.as_ref()) {
+        let rtype = r.rtype.as_ref();
+        {
+            let mut list = Vec::new();
+            for d in &r.depends_on {
+                push_dependency(&prefix, d, &mut list);
+            }
+            if let Some(e) = &r.expressions {
+                collect_references(e, &prefix, &mut list, 0);
+            }
+            list.sort();
+            list.dedup();
+            if !list.is_empty() {
+                deps.insert(format!("{prefix}{}", r.address), list);
+            }
+        }
+        if !RECORD_TYPES.contains(&rtype) {
             continue;
         }
         let Some(e) = r.expressions.as_ref().and_then(|e| e.get("zone_id")) else {
@@ -711,9 +770,57 @@ fn walk_config<'p, 'a>(m: &'p ConfigModule<'a>, stack: &mut Vec<Frame<'p, 'a>>, 
                 prefix: format!("{prefix}module.{name}."),
                 call: call.expressions.as_ref(),
             });
-            walk_config(child, stack, zones);
+            walk_config(child, stack, zones, deps);
             stack.pop();
         }
+    }
+}
+
+/// The resource or module a `depends_on` entry or an expression reference names
+/// (`aws_s3_object.policy.etag` -> `aws_s3_object.policy`, `module.cdn.id` ->
+/// `module.cdn`), prefixed with the module's address; variables, locals and the
+/// like are not followed.
+fn push_dependency(prefix: &str, reference: &str, out: &mut Vec<String>) {
+    let r = strip_indexes(reference);
+    let parts: Vec<&str> = r.split('.').collect();
+    let n = match parts.first().copied() {
+        Some("var" | "local" | "each" | "count" | "path" | "self" | "terraform") | None => return,
+        Some("data") => 3,
+        _ => 2,
+    };
+    if let Some(head) = parts.get(..n) {
+        if out.len() < MAX_DEPENDENCIES {
+            out.push(format!("{prefix}{}", head.join(".")));
+        }
+    }
+}
+
+/// Most dependencies kept per resource.
+const MAX_DEPENDENCIES: usize = 256;
+
+/// Every `references` list inside a resource's `expressions` (nested blocks too).
+fn collect_references(f: &Field<'_>, prefix: &str, out: &mut Vec<String>, depth: usize) {
+    if depth > MAX_MODULE_DEPTH {
+        return;
+    }
+    match f {
+        Field::Map(entries) => {
+            for (k, v) in entries {
+                if k == "references" {
+                    for r in v.list().iter().filter_map(Field::str) {
+                        push_dependency(prefix, r, out);
+                    }
+                } else {
+                    collect_references(v, prefix, out, depth + 1);
+                }
+            }
+        }
+        Field::List(items) => {
+            for v in items {
+                collect_references(v, prefix, out, depth + 1);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -824,6 +931,7 @@ fn build(raw: &RawPlan<'_>) -> Plan {
             add_zone(&mut zones, &c.address, &c.rtype, v);
         }
     }
+    let mut dependencies = HashMap::new();
     if let Some(m) = raw.configuration.as_ref().and_then(|c| c.root_module.as_ref()) {
         walk_config(
             m,
@@ -832,6 +940,7 @@ fn build(raw: &RawPlan<'_>) -> Plan {
                 call: None,
             }],
             &mut zones,
+            &mut dependencies,
         );
     }
 
@@ -932,6 +1041,7 @@ fn build(raw: &RawPlan<'_>) -> Plan {
         plan.policies.push(p);
     }
     plan.notes = notes.finish();
+    plan.dependencies = dependencies;
     plan
 }
 
@@ -1441,6 +1551,59 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn applies_after_follows_depends_on_references_and_modules() {
+        let mut plan = Plan::default();
+        let deps = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        plan.dependencies.insert(
+            "module.mail.aws_route53_record.sts".into(),
+            deps(&["module.mail.aws_cloudfront_invalidation.p"]),
+        );
+        plan.dependencies.insert(
+            "module.mail.aws_cloudfront_invalidation.p".into(),
+            deps(&["module.mail.aws_s3_object.policy"]),
+        );
+        plan.dependencies
+            .insert("aws_route53_record.other".into(), deps(&["module.cdn"]));
+        // Instance keys do not matter; the chain is followed.
+        assert!(plan.applies_after(
+            "module.mail.aws_route53_record.sts[\"a.b\"]",
+            "module.mail.aws_s3_object.policy[0]"
+        ));
+        assert!(!plan.applies_after(
+            "module.mail.aws_s3_object.policy",
+            "module.mail.aws_route53_record.sts"
+        ));
+        // A dependency on a module covers everything in it, and nothing else.
+        assert!(plan.applies_after("aws_route53_record.other", "module.cdn.aws_s3_object.policy"));
+        assert!(!plan.applies_after("aws_route53_record.other", "module.cdnx.aws_s3_object.policy"));
+        // A cycle ends.
+        plan.dependencies.insert("a.x".into(), deps(&["a.y"]));
+        plan.dependencies.insert("a.y".into(), deps(&["a.x"]));
+        assert!(!plan.applies_after("a.x", "a.z"));
+    }
+
+    #[test]
+    fn dependencies_come_from_depends_on_and_references_in_modules() {
+        let json = br#"{"format_version": "1.2", "planned_values": {"root_module": {}},
+          "configuration": {"root_module": {"module_calls": {"mail": {"module": {"resources": [
+            {"address": "aws_route53_record.sts", "type": "aws_route53_record",
+             "depends_on": ["aws_s3_object.policy", "module.cdn"],
+             "expressions": {"records": {"references": ["local.record", "data.aws_s3_object.x.body"]},
+                             "nested": [{"ttl": {"references": ["var.ttl", "aws_route53_zone.z[0].ttl"]}}]}}
+          ]}}}}}}"#;
+        let plan = read_plan(json).unwrap_or_default();
+        assert_eq!(
+            plan.dependencies.get("module.mail.aws_route53_record.sts"),
+            Some(&vec![
+                "module.mail.aws_route53_zone.z".to_owned(),
+                "module.mail.aws_s3_object.policy".to_owned(),
+                "module.mail.data.aws_s3_object.x".to_owned(),
+                "module.mail.module.cdn".to_owned(),
+            ])
+        );
+    }
 
     #[test]
     fn base64_round_trips() {

@@ -105,15 +105,63 @@ fn rfc8461_3_1_policy_changed_but_id_not_fires_xck004() {
         )),
         "{got:?}"
     );
-    // The same change with a new id is the correct way: no XCK004.
-    let got = rules(&plan(
+    // The same change with a new id, the record applied after the file, is the
+    // correct way: no finding.
+    let got = rules(&ordered(&plan(
         "20240601",
         "20240901",
         Some(OLD),
         Some(NEW),
         &["mx1.example.com", "mx2.example.com"],
-    ));
+    )));
     assert!(got.is_empty(), "{got:?}");
+}
+
+/// `json` with a configuration in which the `_mta-sts` record's resource
+/// `depends_on` `deps`, and `aws_cloudfront_invalidation.policy` refers to the
+/// policy object.
+fn with_config(json: &[u8], deps: &[&str]) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(json).unwrap();
+    v["configuration"] = json!({"root_module": {"resources": [
+        {"address": "aws_s3_object.policy", "mode": "managed", "type": "aws_s3_object", "name": "policy",
+         "expressions": {"content": {"references": ["local.policy"]}}},
+        {"address": "aws_cloudfront_invalidation.policy", "mode": "managed", "type": "aws_cloudfront_invalidation",
+         "name": "policy", "expressions": {"etag": {"references": ["aws_s3_object.policy.etag", "aws_s3_object.policy"]}}},
+        {"address": "aws_route53_record.sts", "mode": "managed", "type": "aws_route53_record", "name": "sts",
+         "expressions": {"zone_id": {"references": ["aws_route53_zone.main.zone_id", "aws_route53_zone.main"]}},
+         "depends_on": deps},
+    ]}});
+    serde_json::to_vec(&v).unwrap()
+}
+
+fn ordered(json: &[u8]) -> Vec<u8> {
+    with_config(json, &["aws_s3_object.policy"])
+}
+
+#[test]
+fn rfc8461_8_1_id_and_policy_changed_in_one_apply_without_order_fires_xck005() {
+    let both = plan(
+        "20240601",
+        "20240901",
+        Some(OLD),
+        Some(NEW),
+        &["mx1.example.com", "mx2.example.com"],
+    );
+    let want = vec![(
+        "XCK005".to_owned(),
+        "Warning".to_owned(),
+        Some("aws_route53_record.sts".to_owned()),
+    )];
+    // No configuration, or one that does not order the record: both at once.
+    assert_eq!(rules(&both), want);
+    assert_eq!(rules(&with_config(&both, &[])), want);
+    assert_eq!(rules(&with_config(&both, &["aws_route53_record.tlsrpt"])), want);
+    // Ordered directly, or through the cache invalidation that refers to the file.
+    assert!(rules(&with_config(&both, &["aws_s3_object.policy"])).is_empty());
+    assert!(rules(&with_config(&both, &["aws_cloudfront_invalidation.policy"])).is_empty());
+    // Only the id changes (the policy stays): nothing to race.
+    let id_only = plan("20240601", "20240901", Some(OLD), Some(OLD), &["mx1.example.com"]);
+    assert!(rules(&id_only).is_empty(), "{:?}", rules(&id_only));
 }
 
 #[test]
@@ -361,15 +409,15 @@ fn rfc8461_5_enforce_without_testing_fires_xck008() {
         )),
         "{got:?}"
     );
-    // From none to enforce (with a new id, so nothing else fires).
+    // From none to enforce (with a new id after the file, so nothing else fires).
     let none = "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n";
-    let got = rules(&plan(
+    let got = rules(&ordered(&plan(
         "20240101",
         "20240601",
         Some(none),
         Some(OLD),
         &["mx1.example.com"],
-    ));
+    )));
     assert_eq!(
         got,
         [(
@@ -379,13 +427,13 @@ fn rfc8461_5_enforce_without_testing_fires_xck008() {
         )]
     );
     // From testing to enforce, with a new id: the recommended path.
-    let got = rules(&plan(
+    let got = rules(&ordered(&plan(
         "20240101",
         "20240601",
         Some(&testing),
         Some(OLD),
         &["mx1.example.com"],
-    ));
+    )));
     assert!(got.is_empty(), "{got:?}");
     // A new policy in testing, and an enforce policy left as it is.
     let got = rules(&plan(

@@ -18,13 +18,19 @@
 //! in by configuration only ([`HickoryResolver::at`], [`FetcherConfig`]): that is
 //! how tests and air-gapped users point the probes at their own DNS and CA.
 //!
-//! [`findings`] turns probe results into findings of the NET rule family; it is
-//! pure.
+//! [`gather`] asks all of them about one domain at once and keeps the answers
+//! in a [`gather::LiveDomain`]. [`findings`] turns probe results into findings
+//! of the NET rule family, [`assess`] judges a whole [`gather::LiveDomain`]
+//! (`stsguard check`), and [`compare`] sets a Terraform plan against it
+//! (`stsguard lint --live`); all three are pure.
 
 // An edge module: it measures elapsed time and talks to the network by design.
 #![allow(clippy::disallowed_methods)]
 
+pub mod assess;
+pub mod compare;
 pub mod findings;
+pub mod gather;
 mod hickory;
 mod reqwest_fetch;
 mod smtp;
@@ -248,6 +254,15 @@ pub enum FetchError {
 pub trait PolicyFetcher: Send + Sync {
     /// GET `https://mta-sts.<domain>/.well-known/mta-sts.txt`.
     fn fetch(&self, domain: &str) -> impl Future<Output = Result<FetchedPolicy, FetchError>> + Send;
+}
+
+/// Posts to a TLSRPT report endpoint (an `https:` rua destination).
+pub trait ReportEndpoint: Send + Sync {
+    /// POST an empty body with `Content-Type: application/tlsrpt+gzip` to
+    /// `url` and return the status. An empty body cannot be mistaken for a
+    /// report; an endpoint that takes reports answers it with a 2xx or a 4xx
+    /// that judges the body (400, 411, 413, 415, 422), not 404, 405 or a 5xx.
+    fn post_empty(&self, url: &str) -> impl Future<Output = Result<u16, FetchError>> + Send;
 }
 
 /// The URL of a domain's policy.

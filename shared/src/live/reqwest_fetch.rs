@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::redirect::Policy;
 
-use super::{policy_url, FetchError, FetchedPolicy, PolicyFetcher, MAX_POLICY_BODY};
+use super::{policy_url, FetchError, FetchedPolicy, PolicyFetcher, ReportEndpoint, MAX_POLICY_BODY};
 
 /// How [`ReqwestFetcher`] connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +127,21 @@ impl PolicyFetcher for ReqwestFetcher {
             truncated,
             elapsed: start.elapsed(),
         })
+    }
+}
+
+impl ReportEndpoint for ReqwestFetcher {
+    async fn post_empty(&self, url: &str) -> Result<u16, FetchError> {
+        let response = self
+            .client
+            .post(url)
+            .header(CONTENT_TYPE, "application/tlsrpt+gzip")
+            .body(Vec::new())
+            .send()
+            .await
+            .map_err(|e| classify(url, self.timeout, &e))?;
+        // The body is not read: only the status matters.
+        Ok(response.status().as_u16())
     }
 }
 
