@@ -122,7 +122,7 @@ pub(crate) struct Args {
 
     /// Also compare the plan with what DNS, the policy hosts and the MX hosts
     /// serve today, and run the NET rules on it (network access needed).
-    #[arg(long, requires = "plan")]
+    #[arg(long)]
     live: bool,
 
     #[command(flatten)]
@@ -156,6 +156,9 @@ pub(crate) enum FailOn {
 const MAX_POLICY_FILE: u64 = 1 << 20;
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
+    if args.live && args.plan.is_none() {
+        anyhow::bail!("--live compares a plan with what is served: give a PLAN.json (for one live domain, use `stsguard check DOMAIN`)");
+    }
     if !args.live && args.live_args.any_given() {
         anyhow::bail!("--resolver, --ca-file, --no-smtp, --smtp-port and --timeout apply only with --live");
     }
