@@ -52,8 +52,9 @@ pub struct DomainInput {
     pub mx: MxSet,
 }
 
-/// One finding, as the `json` output writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One finding, as the `json` output writes it (with `rfc`: [`source`] of the
+/// rule, when it has one).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// Rule ID from the catalogue, e.g. `XCK001`.
     pub rule: &'static str,
@@ -67,6 +68,26 @@ pub struct Finding {
     pub address: Option<String>,
     /// What the rule checks and how to fix it.
     pub help: &'static str,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let rfc = source(self.rule);
+        let mut s = serializer.serialize_struct("Finding", 7)?;
+        s.serialize_field("rule", self.rule)?;
+        s.serialize_field("severity", &self.severity)?;
+        s.serialize_field("domain", &self.domain)?;
+        s.serialize_field("message", &self.message)?;
+        s.serialize_field("address", &self.address)?;
+        s.serialize_field("help", self.help)?;
+        if rfc.is_empty() {
+            s.skip_field("rfc")?;
+        } else {
+            s.serialize_field("rfc", rfc)?;
+        }
+        s.end()
+    }
 }
 
 /// Lints one domain. Findings are sorted by severity (errors first), then rule.
@@ -833,12 +854,16 @@ pub fn to_sarif(findings: &[Finding], artifact: &str) -> serde_json::Value {
                 .filter(|f| f.rule == *id)
                 .map(|f| f.severity)
                 .max();
+            let full = match source(id) {
+                "" => help(id).to_owned(),
+                rfc => format!("{} ({rfc})", help(id)),
+            };
             serde_json::json!({
                 "id": id,
                 "name": id,
                 "shortDescription": {"text": first_sentence(help(id))},
-                "fullDescription": {"text": help(id)},
-                "help": {"text": help(id)},
+                "fullDescription": {"text": full},
+                "help": {"text": full},
                 "defaultConfiguration": {"level": level(worst.unwrap_or(Severity::Warning))},
             })
         })
@@ -925,6 +950,64 @@ pub const RULES: [&str; 55] = [
     "PLN001", "PLN002", "PLN003", "PLN004", "PLN005",
 ];
 
+/// Where the RFCs say what rule `rule` checks, e.g. `RFC 8461 §3.1`; empty for
+/// the PLN family (notes about the plan, not about the protocol).
+pub fn source(rule: &str) -> &'static str {
+    match rule {
+        "STS001" => "RFC 8461 §3, §3.1",
+        "STS002" => "RFC 8461 §3.1 (ABNF)",
+        "STS003" => "RFC 8461 §3.1",
+        "STS004" => "RFC 8461 §3.1 (ABNF)",
+        "STS005" => "RFC 8461 §3.1",
+        "STS006" => "RFC 8461 §3.1, erratum 6285",
+        "STS007" => "RFC 8461 §3.2",
+        "STS008" => "RFC 8461 §3.1, §3.4",
+        "STS009" => "RFC 8461 §8.1; RFC 8460 §7",
+        "STS010" => "RFC 8461 §3.2; RFC 8460 §3",
+        "POL001" => "RFC 8461 §3.2 (ABNF)",
+        "POL002" => "RFC 8461 §3.2",
+        "POL003" => "RFC 8461 §3.2, §5",
+        "POL004" => "RFC 8461 §3.2, erratum 7282",
+        "POL005" => "RFC 8461 §3.2 (ABNF)",
+        "POL006" => "RFC 8461 §3.2, §4.1",
+        "POL007" => "RFC 8461 §3.2 (ABNF)",
+        "POL008" => "RFC 8461 §3.2 (ABNF)",
+        "POL009" => "RFC 8461 §3.2 (ABNF)",
+        "POL010" => "RFC 8461 §3.2",
+        "POL011" => "RFC 8461 §3.2, erratum 6253",
+        "POL012" => "RFC 8461 §3.2, §10.2",
+        "POL013" => "RFC 8461 §8.3",
+        "POL014" => "RFC 8461 §4.1, §10.4",
+        "TLR001" => "RFC 8461 §5, §6; RFC 8460 §3",
+        "TLR002" => "RFC 8460 §3 (ABNF)",
+        "TLR003" => "RFC 8460 §3",
+        "TLR004" => "RFC 8460 §3",
+        "TLR005" => "RFC 8460 §3",
+        "TLR006" => "RFC 8460 §3 (ABNF)",
+        "TLR007" => "RFC 8460 §3",
+        "TLR008" => "RFC 8460 §3",
+        "XCK001" => "RFC 8461 §4, §4.1, §5",
+        "XCK002" => "RFC 8461 §4.1; RFC 5321 §5.1; RFC 7505",
+        "XCK003" => "RFC 8461 §10.4",
+        "XCK004" => "RFC 8461 §3.1, §5.1, §8.1",
+        "XCK005" => "RFC 8461 §8.1",
+        "XCK006" => "RFC 8461 §5.1, §8.1",
+        "XCK007" => "RFC 8461 §3.1, §8.3, §10.2",
+        "XCK008" => "RFC 8461 §5, Appendix A",
+        "XCK009" => "RFC 8461 §4.1, §4.2; RFC 5321 §5.1",
+        "NET001" => "RFC 8461 §3.1, §3.2, §8.2",
+        "NET002" => "RFC 8461 §3.3, §7.1, §7.2",
+        "NET003" => "RFC 8461 §3.3, §8.2",
+        "NET004" => "RFC 8461 §3.3",
+        "NET005" => "RFC 8461 §3.2",
+        "NET006" => "RFC 8461 §3.2, §3.3, §8.2",
+        "NET007" => "RFC 8461 §4, §7.1, §7.2",
+        "NET008" => "RFC 8461 §4.2",
+        "NET009" => "RFC 8460 §3, §5.3, §5.4",
+        _ => "",
+    }
+}
+
 /// What a rule checks and how to fix it, in one or two sentences.
 pub fn help(rule: &str) -> &'static str {
     match rule {
@@ -991,6 +1074,32 @@ pub fn help(rule: &str) -> &'static str {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn every_protocol_rule_names_its_rfc_section_and_json_carries_it() {
+        for r in RULES {
+            let rfc = source(r);
+            assert_eq!(rfc.is_empty(), r.starts_with("PLN"), "{r}: {rfc:?}");
+            assert!(rfc.is_empty() || rfc.starts_with("RFC "), "{r}: {rfc}");
+            assert_ne!(help(r), "See the rule catalogue.", "{r}");
+        }
+        let f = lint_domain(&input(
+            "version: STSv1\nmode: enforce\nmax_age: 86400\n",
+            MxSet::Unknown,
+        ));
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json[0]["rule"], "POL005", "{json:#}");
+        assert_eq!(json[0]["rfc"], "RFC 8461 §3.2 (ABNF)", "{json:#}");
+        let pln = Finding {
+            rule: "PLN004",
+            severity: Severity::Info,
+            domain: String::new(),
+            message: String::new(),
+            address: None,
+            help: help("PLN004"),
+        };
+        assert!(serde_json::to_value(&pln).unwrap().get("rfc").is_none());
+    }
 
     fn input(policy: &str, mx: MxSet) -> DomainInput {
         DomainInput {

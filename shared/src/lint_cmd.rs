@@ -331,6 +331,10 @@ fn print_text(label: &str, findings: &[Finding], colour: bool) {
             println!("          at: {a}");
         }
         println!("          help: {}", f.help);
+        let rfc = stsguard::lint::source(f.rule);
+        if !rfc.is_empty() {
+            println!("          see: {rfc}");
+        }
     }
     println!(
         "{} error(s), {} warning(s), {} info",
@@ -352,6 +356,10 @@ pub(crate) fn explain(rule: &str) -> Result<ExitCode> {
     match stsguard::lint::RULES.iter().find(|r| **r == id) {
         Some(r) => {
             println!("{r}\n\n{}", stsguard::lint::help(r));
+            let rfc = stsguard::lint::source(r);
+            if !rfc.is_empty() {
+                println!("\nSee {rfc}.");
+            }
             Ok(ExitCode::SUCCESS)
         }
         None => anyhow::bail!(
