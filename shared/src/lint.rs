@@ -328,7 +328,7 @@ fn kept(a: crate::plan::Action) -> bool {
 
 /// The values of planned TXT records after the apply: `None` when unknown or
 /// not in the plan, empty when the plan deletes them all.
-pub(crate) fn planned_values(rs: &[&crate::plan::PlannedRecord]) -> Option<Vec<Vec<Vec<u8>>>> {
+fn planned_values(rs: &[&crate::plan::PlannedRecord]) -> Option<Vec<Vec<Vec<u8>>>> {
     if rs.iter().any(|r| kept(r.action) && r.unknown) {
         return None;
     }
