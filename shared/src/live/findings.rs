@@ -11,15 +11,17 @@
 //!   response slower than 60 s;
 //! * NET007: an MX host does not offer STARTTLS (error in enforce, warning
 //!   otherwise), or the upgrade fails for another reason (TLS below 1.2, an
-//!   alert) or the probe fails (warning);
+//!   alert) or the probe fails (warning); the handshake without SNI fails, or
+//!   sends a fallback certificate that is not valid while the one sent with SNI
+//!   is (warning);
 //! * NET008: an MX certificate is not valid for the MX host name, untrusted or
 //!   expired (error in enforce, warning otherwise).
 
 use std::time::Duration;
 
 use super::{
-    AddrAnswer, CertVerdict, DnsError, FetchError, FetchedPolicy, SmtpError, SmtpReport, TxtAnswer,
-    MAX_POLICY_BODY,
+    AddrAnswer, CertVerdict, DnsError, FetchError, FetchedPolicy, NoSniOutcome, SmtpError, SmtpReport,
+    TxtAnswer, MAX_POLICY_BODY, TLS_BELOW_1_2,
 };
 use crate::diag::Severity;
 use crate::lint::{help, inert, sort_findings, Finding};
@@ -201,28 +203,51 @@ pub fn smtp_findings(
             format!("MX {mx} does not offer STARTTLS in its EHLO reply"),
         ));
     } else if let Some(e) = &report.tls_error {
-        let severity = if e.starts_with("STARTTLS answered") {
-            strict
+        let (severity, message) = if e.starts_with("STARTTLS answered") {
+            (strict, format!("MX {mx}: {e} (TLS 1.2 or later is required)"))
+        } else if e == TLS_BELOW_1_2 {
+            (
+                Severity::Warning,
+                format!(
+                    "MX {mx} offers only TLS below 1.2 (no common TLS version): senders require TLS 1.2 \
+                     or later and cannot start TLS with it"
+                ),
+            )
         } else {
-            Severity::Warning
+            (
+                Severity::Warning,
+                format!("MX {mx}: {e} (TLS 1.2 or later is required)"),
+            )
         };
-        out.push(finding(
+        out.push(finding(&d, "NET007", severity, message));
+    }
+    match &report.without_sni {
+        Some(NoSniOutcome::Refused(why)) => out.push(finding(
             &d,
             "NET007",
-            severity,
-            format!("MX {mx}: {e} (TLS 1.2 or later is required)"),
-        ));
-    }
-    let what = match &report.certificate {
-        None | Some(CertVerdict::Valid) => None,
-        Some(CertVerdict::NameMismatch) => Some(format!("is not valid for {mx} (no matching SAN DNS name)")),
-        Some(CertVerdict::Untrusted) => {
-            Some("does not chain to a trusted root (self-signed or unknown issuer)".to_owned())
+            Severity::Warning,
+            format!(
+                "MX {mx} requires SNI: a sender that does not send SNI cannot start TLS with it ({why}); \
+                 servers must not require SNI and should send a fallback certificate"
+            ),
+        )),
+        Some(NoSniOutcome::Accepted { certificate })
+            if report.certificate == Some(CertVerdict::Valid) && certificate != &CertVerdict::Valid =>
+        {
+            let what = cert_problem(&mx, certificate).unwrap_or_default();
+            out.push(finding(
+                &d,
+                "NET007",
+                Severity::Warning,
+                format!(
+                    "MX {mx} sends a fallback certificate without SNI that {what}: a sender that does not \
+                     send SNI rejects it (the certificate sent with SNI is valid)"
+                ),
+            ));
         }
-        Some(CertVerdict::Expired) => Some("has expired".to_owned()),
-        Some(CertVerdict::Other(why)) => Some(format!("is rejected: {why}")),
-    };
-    if let Some(what) = what {
+        _ => {}
+    }
+    if let Some(what) = report.certificate.as_ref().and_then(|c| cert_problem(&mx, c)) {
         out.push(finding(
             &d,
             "NET008",
@@ -232,6 +257,20 @@ pub fn smtp_findings(
     }
     sort_findings(&mut out);
     out
+}
+
+/// What is wrong with a certificate judged for MX host `mx`, `None` when it is
+/// valid.
+fn cert_problem(mx: &str, verdict: &CertVerdict) -> Option<String> {
+    match verdict {
+        CertVerdict::Valid => None,
+        CertVerdict::NameMismatch => Some(format!("is not valid for {mx} (no matching SAN DNS name)")),
+        CertVerdict::Untrusted => {
+            Some("does not chain to a trusted root (self-signed or unknown issuer)".to_owned())
+        }
+        CertVerdict::Expired => Some("has expired".to_owned()),
+        CertVerdict::Other(why) => Some(format!("is rejected: {why}")),
+    }
 }
 
 /// The media type (lower-case, without parameters) and the charset parameter
@@ -293,14 +332,74 @@ mod tests {
     }
 
     fn report(starttls: bool, cert: Option<CertVerdict>) -> Result<SmtpReport, SmtpError> {
-        Ok(SmtpReport {
+        Ok(smtp_report(starttls, cert))
+    }
+
+    fn smtp_report(starttls: bool, cert: Option<CertVerdict>) -> SmtpReport {
+        SmtpReport {
             banner: "mx1.example.com ESMTP".into(),
             starttls_offered: starttls,
             tls_version: cert.is_some().then(|| "TLS 1.3".to_owned()),
+            // The same certificate with and without SNI.
+            without_sni: cert
+                .clone()
+                .map(|certificate| NoSniOutcome::Accepted { certificate }),
             certificate: cert,
             tls_error: None,
             elapsed: Duration::from_millis(5),
-        })
+        }
+    }
+
+    fn rules(f: &[Finding]) -> Vec<(&'static str, Severity)> {
+        f.iter().map(|f| (f.rule, f.severity)).collect()
+    }
+
+    #[test]
+    fn sni_required_or_a_bad_fallback_certificate_is_a_net007_warning() {
+        let enforce = Some(&Mode::Enforce);
+        let mut r = smtp_report(true, Some(CertVerdict::Valid));
+        r.without_sni = Some(NoSniOutcome::Refused("TLS handshake failed: alert".into()));
+        let f = smtp_findings("example.com", "mx1.example.com", enforce, &Ok(r.clone()));
+        assert_eq!(rules(&f), [("NET007", Severity::Warning)]);
+        assert!(
+            f[0].message.starts_with("MX mx1.example.com requires SNI"),
+            "{}",
+            f[0].message
+        );
+
+        r.without_sni = Some(NoSniOutcome::Accepted {
+            certificate: CertVerdict::NameMismatch,
+        });
+        let f = smtp_findings("example.com", "mx1.example.com", enforce, &Ok(r.clone()));
+        assert_eq!(rules(&f), [("NET007", Severity::Warning)]);
+        assert!(f[0].message.contains("fallback certificate"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("not valid for mx1.example.com"),
+            "{}",
+            f[0].message
+        );
+
+        // Not tried: nothing to say.
+        r.without_sni = None;
+        assert!(smtp_findings("example.com", "mx1.example.com", enforce, &Ok(r.clone())).is_empty());
+
+        // The certificate sent with SNI is already bad: NET008 says so, and the
+        // same bad one without SNI adds nothing.
+        let mut r = smtp_report(true, Some(CertVerdict::Untrusted));
+        r.without_sni = Some(NoSniOutcome::Accepted {
+            certificate: CertVerdict::NameMismatch,
+        });
+        let f = smtp_findings("example.com", "mx1.example.com", enforce, &Ok(r));
+        assert_eq!(rules(&f), [("NET008", Severity::Error)]);
+    }
+
+    #[test]
+    fn tls_below_1_2_is_named() {
+        let mut r = smtp_report(true, None);
+        r.tls_error = Some(TLS_BELOW_1_2.to_owned());
+        let f = smtp_findings("example.com", "mx1.example.com", Some(&Mode::Enforce), &Ok(r));
+        assert_eq!(rules(&f), [("NET007", Severity::Warning)]);
+        assert!(f[0].message.contains("only TLS below 1.2"), "{}", f[0].message);
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //!   [`ReqwestFetcher`] is the real one.
 //! * [`SmtpProbe`] connects to an MX host as a sending MTA does: banner, `EHLO`,
 //!   `STARTTLS`, a TLS handshake with SNI = the MX host name and the certificate
-//!   checked for it, `QUIT`. [`TokioSmtpProbe`] is the real one.
+//!   checked for it, `QUIT`; then the same again without SNI, to see whether
+//!   the server requires it. [`TokioSmtpProbe`] is the real one.
 //!
 //! Which server, which trust anchors and which address the policy host has come
 //! in by configuration only ([`HickoryResolver::at`], [`FetcherConfig`]): that is
@@ -295,11 +296,37 @@ pub struct SmtpReport {
     /// STARTTLS or when the handshake failed otherwise (see `tls_error`).
     pub certificate: Option<CertVerdict>,
     /// Why the upgrade failed when not for the certificate: STARTTLS refused,
-    /// no common TLS version (below 1.2), an alert.
+    /// no common TLS version ([`TLS_BELOW_1_2`]), an alert.
     pub tls_error: Option<String>,
-    /// From connecting to the end of the probe.
+    /// The same dialogue on a second connection whose TLS handshake sends no
+    /// SNI, the certificate still checked for the MX host name (RFC 8461 §4:
+    /// servers must not require SNI). `None` when it was not tried (no
+    /// STARTTLS, STARTTLS refused, or the handshake with SNI failed for
+    /// another reason than the certificate) or reached no verdict (the second
+    /// connection failed before its handshake, or the probe's timeout ran
+    /// out).
+    pub without_sni: Option<NoSniOutcome>,
+    /// From connecting to the end of the probe (both connections).
     pub elapsed: Duration,
 }
+
+/// What the TLS handshake without SNI gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoSniOutcome {
+    /// The handshake reached the certificate check: the server sent this
+    /// (fallback) certificate, judged for the MX host name.
+    Accepted {
+        /// The check of the certificate sent without SNI.
+        certificate: CertVerdict,
+    },
+    /// The handshake failed before a certificate was judged (an alert, a
+    /// closed connection): why.
+    Refused(String),
+}
+
+/// The [`SmtpReport::tls_error`] of an MX host that answers the ClientHello
+/// with a `protocol_version` alert or a version below TLS 1.2.
+pub const TLS_BELOW_1_2: &str = "no common TLS version (the server offers only TLS below 1.2)";
 
 /// Why an MX host could not be probed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
