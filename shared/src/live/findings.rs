@@ -8,7 +8,8 @@
 //!   followed);
 //! * NET005: the `Content-Type` is missing or not `text/plain`;
 //! * NET006: a charset other than utf-8 / us-ascii, a body over 64 KiB, a
-//!   response slower than 60 s;
+//!   response slower than 60 s (warnings); a shared cache lifetime over
+//!   [`LONG_CACHE_LIFETIME`] (info);
 //! * NET007: an MX host does not offer STARTTLS (error in enforce, warning
 //!   otherwise), or the upgrade fails for another reason (TLS below 1.2, an
 //!   alert) or the probe fails (warning); the handshake without SNI fails, or
@@ -29,6 +30,11 @@ use crate::policy::Mode;
 
 /// A response slower than this gets NET006.
 pub const SLOW_RESPONSE: Duration = Duration::from_secs(60);
+
+/// A policy response that shared caches (proxies, CDNs) may keep longer than
+/// this many seconds (`s-maxage`, else `max-age`) gets NET006 at severity
+/// info: RFC 8461 §8.2 suggests about 60 s.
+pub const LONG_CACHE_LIFETIME: u64 = 3600;
 
 fn finding(domain: &str, rule: &'static str, severity: Severity, message: String) -> Finding {
     inert(Finding {
@@ -146,6 +152,21 @@ pub fn fetch_findings(domain: &str, fetched: &Result<FetchedPolicy, FetchError>)
                 policy.url
             ),
         ));
+    }
+    if let Some((directive, seconds)) = policy.cache_control.as_deref().and_then(shared_cache_lifetime) {
+        if seconds > LONG_CACHE_LIFETIME {
+            out.push(finding(
+                &d,
+                "NET006",
+                Severity::Info,
+                format!(
+                    "{} is served with Cache-Control {directive}={seconds}: shared caches and CDNs may \
+                     serve the old policy for up to {seconds} s after a change; senders then cache the old \
+                     body under the new id (about 60 s is advised)",
+                    policy.url
+                ),
+            ));
+        }
     }
     if policy.elapsed > SLOW_RESPONSE {
         out.push(finding(
@@ -273,6 +294,108 @@ fn cert_problem(mx: &str, verdict: &CertVerdict) -> Option<String> {
     }
 }
 
+/// How long shared caches may keep a response with this `Cache-Control`
+/// (RFC 9111 §5.2.2): `s-maxage`, else `max-age`, with the directive's name;
+/// `None` when they must not keep it at all (`no-store`, `no-cache`,
+/// `private`) or no lifetime is given. Directive names are case-insensitive,
+/// values may be quoted; a value that is not a number is ignored, and of a
+/// directive given twice the first counts. A number too large for the cache is
+/// taken as 2^31 (RFC 9111 §1.2.2).
+fn shared_cache_lifetime(cache_control: &str) -> Option<(&'static str, u64)> {
+    let mut s_maxage = None;
+    let mut max_age = None;
+    for (name, value) in cache_directives(cache_control) {
+        match (name.as_str(), value) {
+            // With a field list, these only concern those header fields.
+            ("no-store", _) | ("no-cache" | "private", None) => return None,
+            ("s-maxage", value) => {
+                s_maxage.get_or_insert(value.as_deref().and_then(delta_seconds));
+            }
+            ("max-age", value) => {
+                max_age.get_or_insert(value.as_deref().and_then(delta_seconds));
+            }
+            _ => {}
+        }
+    }
+    match (s_maxage.flatten(), max_age.flatten()) {
+        (Some(seconds), _) => Some(("s-maxage", seconds)),
+        (None, Some(seconds)) => Some(("max-age", seconds)),
+        (None, None) => None,
+    }
+}
+
+/// The directives of a `Cache-Control` value: each name lower-case, each
+/// value unquoted. Commas inside quoted strings do not split; a directive
+/// whose name is not a token is dropped.
+fn cache_directives(text: &str) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        // The name, up to `=`, `,` or the end.
+        let mut name = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c == ',' {
+                break;
+            }
+            name.push(c);
+            chars.next();
+        }
+        let mut value = None;
+        if chars.peek() == Some(&'=') {
+            chars.next();
+            while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+                chars.next();
+            }
+            let mut v = String::new();
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => v.extend(chars.next()),
+                        other => v.push(other),
+                    }
+                }
+                // Anything between the closing quote and the comma is junk.
+                while chars.peek().is_some_and(|c| *c != ',') {
+                    chars.next();
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c == ',' {
+                        break;
+                    }
+                    v.push(c);
+                    chars.next();
+                }
+                v = v.trim().to_owned();
+            }
+            value = Some(v);
+        }
+        let name = name.trim();
+        if !name.is_empty() && name.bytes().all(is_tchar) {
+            out.push((name.to_ascii_lowercase(), value));
+        }
+        if chars.next().is_none() {
+            return out;
+        }
+    }
+}
+
+/// A token character (RFC 9110 §5.6.2).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Seconds (RFC 9111 §1.2.2): one or more digits, capped at 2^31.
+fn delta_seconds(text: &str) -> Option<u64> {
+    const CAP: u64 = 1 << 31;
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(text.parse::<u64>().map_or(CAP, |n| n.min(CAP)))
+}
+
 /// The media type (lower-case, without parameters) and the charset parameter
 /// (lower-case, unquoted) of a Content-Type.
 fn split_content_type(ct: Option<&str>) -> (Option<String>, Option<String>) {
@@ -310,12 +433,74 @@ mod tests {
         assert_eq!(split_content_type(None), (None, None));
     }
 
+    #[test]
+    fn shared_cache_lifetime_parses_robustly() {
+        let l = shared_cache_lifetime;
+        assert_eq!(l("max-age=86400"), Some(("max-age", 86400)));
+        assert_eq!(l("public, MAX-AGE=\"600\""), Some(("max-age", 600)));
+        assert_eq!(l("Max-Age = 60"), Some(("max-age", 60)));
+        // s-maxage wins for shared caches, in either order.
+        assert_eq!(l("s-maxage=7200, max-age=60"), Some(("s-maxage", 7200)));
+        assert_eq!(l("max-age=60, S-MaxAge=30"), Some(("s-maxage", 30)));
+        // The first of two counts.
+        assert_eq!(l("max-age=10, max-age=99999"), Some(("max-age", 10)));
+        // Shared caches must not keep it.
+        assert_eq!(l("max-age=86400, no-store"), None);
+        assert_eq!(l("No-Cache, max-age=86400"), None);
+        assert_eq!(l("private, max-age=86400"), None);
+        // With a field list, private and no-cache concern those fields only;
+        // the comma inside the quotes does not split.
+        assert_eq!(
+            l("private=\"set-cookie, x-a\", max-age=86400"),
+            Some(("max-age", 86400))
+        );
+        assert_eq!(l("no-cache=\"x\", max-age=5000"), Some(("max-age", 5000)));
+        // Huge numbers are capped; garbage is ignored.
+        assert_eq!(
+            l("max-age=99999999999999999999999"),
+            Some(("max-age", 2_147_483_648))
+        );
+        assert_eq!(l("max-age=-1"), None);
+        assert_eq!(l("max-age=1e9"), None);
+        assert_eq!(l("max-age="), None);
+        assert_eq!(l("max-age"), None);
+        assert_eq!(l("s-maxage=soon, max-age=7200"), Some(("max-age", 7200)));
+        assert_eq!(l("max age=86400"), None);
+        assert_eq!(l(""), None);
+        assert_eq!(l(",,, ,"), None);
+        assert_eq!(l("max-age=\"86400"), Some(("max-age", 86400)));
+        assert_eq!(l("\u{e9}\u{0}=\"\\"), None);
+    }
+
+    #[test]
+    fn long_shared_cache_lifetime_is_net006_info() {
+        let with = |cc: &str| {
+            let mut p = ok(200, Some("text/plain")).ok();
+            if let Some(p) = p.as_mut() {
+                p.cache_control = Some(cc.to_owned());
+            }
+            fetch_findings("example.com", &p.ok_or(FetchError::Config(String::new())))
+        };
+        let f = with("public, max-age=86400");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].rule, f[0].severity), ("NET006", Severity::Info));
+        assert!(f[0].message.contains("up to 86400 s"), "{}", f[0].message);
+        let f = with("s-maxage=7200, max-age=60");
+        assert!(f[0].message.contains("s-maxage=7200"), "{}", f[0].message);
+        assert!(with(&format!("max-age={LONG_CACHE_LIFETIME}")).is_empty());
+        assert!(with("max-age=60").is_empty());
+        assert!(with("no-store, max-age=86400").is_empty());
+        assert!(with("s-maxage=60, max-age=86400").is_empty());
+        assert!(with("max-age=forever").is_empty());
+    }
+
     fn ok(status: u16, ct: Option<&str>) -> Result<FetchedPolicy, FetchError> {
         Ok(FetchedPolicy {
             url: "https://mta-sts.example.com/.well-known/mta-sts.txt".into(),
             status,
             content_type: ct.map(str::to_owned),
             location: None,
+            cache_control: None,
             body: b"version: STSv1\n".to_vec(),
             truncated: false,
             elapsed: Duration::from_millis(5),

@@ -188,6 +188,10 @@ pub struct FetchedPolicy {
     /// The `Location` header, when present and readable (redirects are returned,
     /// not followed).
     pub location: Option<String>,
+    /// The `Cache-Control` header, when present and readable: several header
+    /// lines are joined with `, `, and a value over 1 KiB is cut after its
+    /// last whole directive.
+    pub cache_control: Option<String>,
     /// The body: at most [`MAX_POLICY_BODY`] + 1 bytes.
     pub body: Vec<u8>,
     /// Whether the body is longer than [`MAX_POLICY_BODY`] (then only
