@@ -1,7 +1,8 @@
 //! Probe results as findings of the NET family. Pure: no network, no clock.
 //!
-//! * NET001: the `_mta-sts` lookup failed (SERVFAIL, timeout), or a domain that
-//!   publishes a policy record has no address for `mta-sts.<domain>`;
+//! * NET001: the `_mta-sts` lookup failed (SERVFAIL, timeout) or is a dangling
+//!   CNAME, or a domain that publishes a policy record has no address for
+//!   `mta-sts.<domain>` (NXDOMAIN, NODATA, a dangling CNAME);
 //! * NET002: the policy host is unreachable or the TLS handshake fails;
 //! * NET003: the policy host's certificate is rejected;
 //! * NET004: the status is not 200 (a 3xx names its `Location`: redirects are not
@@ -49,8 +50,9 @@ fn finding(domain: &str, rule: &'static str, severity: Severity, message: String
 
 /// NET001 from the `_mta-sts.<domain>` TXT lookup and the `mta-sts.<domain>`
 /// address lookup. NXDOMAIN or NODATA at `_mta-sts` is not a NET finding (the
-/// domain publishes no policy record; the offline rules judge that); the policy
-/// host's addresses matter only when a record was found or its lookup failed.
+/// domain publishes no policy record; the offline rules judge that), but a
+/// dangling CNAME there is; the policy host's addresses matter only when a
+/// record was found, its lookup failed or a CNAME stands in its place.
 pub fn dns_findings(
     domain: &str,
     sts: &Result<TxtAnswer, DnsError>,
@@ -60,6 +62,19 @@ pub fn dns_findings(
     let mut out = Vec::new();
     let host_matters = match sts {
         Ok(_) => true,
+        Err(DnsError::DanglingCname { target, .. }) => {
+            out.push(finding(
+                &d,
+                "NET001",
+                Severity::Error,
+                format!(
+                    "_mta-sts.{d} is a CNAME to {target}, which does not exist or has no TXT record: \
+                     senders find no MTA-STS record (a dangling CNAME, e.g. left behind by a provider \
+                     change)"
+                ),
+            ));
+            true
+        }
         Err(e) if e.is_failure() => {
             out.push(finding(
                 &d,
@@ -76,6 +91,10 @@ pub fn dns_findings(
             let what = match e {
                 DnsError::NxDomain { .. } => "does not exist (NXDOMAIN)".to_owned(),
                 DnsError::NoData { .. } => "has no A or AAAA record".to_owned(),
+                DnsError::DanglingCname { target, .. } => format!(
+                    "is a CNAME to {target}, which does not exist or has no A or AAAA record: senders \
+                     cannot fetch the policy"
+                ),
                 other => format!("cannot be resolved: {other}"),
             };
             out.push(finding(
@@ -626,5 +645,42 @@ mod tests {
         let f = dns_findings("example.com", &sts, &Ok(AddrAnswer::default()));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].rule, "NET001");
+    }
+
+    #[test]
+    fn dangling_cnames_are_net001_errors() {
+        let sts = Err(DnsError::DanglingCname {
+            name: "_mta-sts.example.com".into(),
+            target: "_mta-sts.old-provider.example".into(),
+        });
+        let host = Err(DnsError::DanglingCname {
+            name: "mta-sts.example.com".into(),
+            target: "mta-sts.old-provider.example".into(),
+        });
+        let f = dns_findings("example.com", &sts, &host);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(f
+            .iter()
+            .all(|f| (f.rule, f.severity) == ("NET001", Severity::Error)));
+        let messages: Vec<&str> = f.iter().map(|f| f.message.as_str()).collect();
+        assert!(
+            messages.iter().any(|m| m.starts_with(
+                "_mta-sts.example.com is a CNAME to _mta-sts.old-provider.example, which does not exist"
+            )),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.starts_with(
+                "the policy host mta-sts.example.com is a CNAME to mta-sts.old-provider.example"
+            )),
+            "{messages:?}"
+        );
+        // A record that resolves, a policy host that dangles.
+        let ok = Ok(TxtAnswer::default());
+        let f = dns_findings("example.com", &ok, &host);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("no A or AAAA"), "{}", f[0].message);
+        // Not a failure: a sender sees no record.
+        assert!(matches!(&sts, Err(e) if !e.is_failure()));
     }
 }

@@ -3,8 +3,8 @@
 //! Two small traits keep the network at the edge:
 //!
 //! * [`Resolver`] answers the TXT, MX and address queries the checks need, with
-//!   a typed [`DnsError`] that tells NXDOMAIN, NODATA and a failed lookup
-//!   (SERVFAIL, refused, timeout) apart. [`HickoryResolver`] is the real one:
+//!   a typed [`DnsError`] that tells NXDOMAIN, NODATA, a dangling CNAME and a
+//!   failed lookup (SERVFAIL, refused, timeout) apart. [`HickoryResolver`] is the real one:
 //!   the system's resolvers, or every query to one server over UDP and TCP.
 //! * [`PolicyFetcher`] fetches `https://mta-sts.<domain>/.well-known/mta-sts.txt`
 //!   as a sender does: redirects are not followed, the certificate must be valid
@@ -133,6 +133,16 @@ pub enum DnsError {
         /// The record type.
         rtype: &'static str,
     },
+    /// The name is a CNAME (or a chain of them) whose last target does not
+    /// exist or has no records of the type: a sender following it finds
+    /// nothing, as for NXDOMAIN or NODATA.
+    #[error("{name}: CNAME to {target}, which does not resolve")]
+    DanglingCname {
+        /// The queried name.
+        name: String,
+        /// The last CNAME target, lower-case, without the trailing dot.
+        target: String,
+    },
     /// The server answered with an error code (SERVFAIL, REFUSED, ...): the
     /// lookup failed, nothing is known about the name.
     #[error("{name}: lookup failed ({rcode})")]
@@ -160,9 +170,12 @@ pub enum DnsError {
 
 impl DnsError {
     /// Whether the lookup failed (SERVFAIL, timeout, other) rather than saying
-    /// that there is nothing (NXDOMAIN, NODATA).
+    /// that there is nothing (NXDOMAIN, NODATA, a dangling CNAME).
     pub fn is_failure(&self) -> bool {
-        !matches!(self, DnsError::NxDomain { .. } | DnsError::NoData { .. })
+        !matches!(
+            self,
+            DnsError::NxDomain { .. } | DnsError::NoData { .. } | DnsError::DanglingCname { .. }
+        )
     }
 }
 
