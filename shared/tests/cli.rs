@@ -464,7 +464,10 @@ fn lint_reads_terraform_plans_and_refuses_what_it_cannot_read() {
     assert_eq!(f["address"], "module.mail.module.org.aws_s3_object.policy");
     assert_eq!(f["domain"], "example.com");
     // The id and the policy change in one apply with nothing ordering them.
-    assert_eq!(by_rule("XCK005")["address"], "module.mail.aws_route53_record.sts[0]");
+    assert_eq!(
+        by_rule("XCK005")["address"],
+        "module.mail.aws_route53_record.sts[0]"
+    );
     // What could not be attributed is said, not guessed: an info finding
     // without a domain, at the object's address, and nothing on stderr.
     let pln = v

@@ -34,6 +34,16 @@ alias2      IN CNAME target.example.com.
 target  900 IN TXT   "v=STSv1; id=2"
 nomail      IN MX    0 .
 dangling    IN CNAME gone.example.com.
+; A policy domain whose provider is gone: both names point at nothing.
+_mta-sts.lost   IN CNAME _mta-sts.departed-provider.example.com.
+mta-sts.lost    IN CNAME mta-sts.departed-provider.example.com.
+; Targets that exist without the records asked for: mx1 has no TXT, target
+; has no address.
+_mta-sts.bare   IN CNAME mx1.example.com.
+mta-sts.bare    IN CNAME target.example.com.
+; Two hops, the last one dangling.
+_mta-sts.hops   IN CNAME hop.example.com.
+hop             IN CNAME nothere.example.com.
 "#;
 
 fn resolver(addr: SocketAddr) -> HickoryResolver {
@@ -186,4 +196,94 @@ async fn unreachable_server_times_out() {
     let e = r.txt("_mta-sts.example.com").await.unwrap_err();
     assert!(e.is_failure(), "{e:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+fn dangling(name: &str, target: &str) -> DnsError {
+    DnsError::DanglingCname {
+        name: name.into(),
+        target: target.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dangling_cnames_keep_their_target() {
+    let (_server, addr) = start_dns(ZONE).await;
+    let r = resolver(addr);
+    // The target does not exist (NXDOMAIN).
+    let e = r.txt("_mta-sts.lost.example.com").await.unwrap_err();
+    assert_eq!(
+        e,
+        dangling(
+            "_mta-sts.lost.example.com",
+            "_mta-sts.departed-provider.example.com"
+        )
+    );
+    assert!(!e.is_failure());
+    assert_eq!(
+        e.to_string(),
+        "_mta-sts.lost.example.com: CNAME to _mta-sts.departed-provider.example.com, which does not resolve"
+    );
+    // The target exists but has no TXT (NODATA).
+    assert_eq!(
+        r.txt("_mta-sts.bare.example.com").await.unwrap_err(),
+        dangling("_mta-sts.bare.example.com", "mx1.example.com")
+    );
+    // The end of a chain is named.
+    assert_eq!(
+        r.txt("_mta-sts.hops.example.com").await.unwrap_err(),
+        dangling("_mta-sts.hops.example.com", "nothere.example.com")
+    );
+    // Asked again (from the resolver's cache): the same.
+    assert_eq!(
+        r.txt("_mta-sts.hops.example.com.").await.unwrap_err(),
+        dangling("_mta-sts.hops.example.com", "nothere.example.com")
+    );
+    // Addresses: NXDOMAIN target, and a target with only TXT.
+    assert_eq!(
+        r.addresses("mta-sts.lost.example.com").await.unwrap_err(),
+        dangling(
+            "mta-sts.lost.example.com",
+            "mta-sts.departed-provider.example.com"
+        )
+    );
+    assert_eq!(
+        r.addresses("mta-sts.bare.example.com").await.unwrap_err(),
+        dangling("mta-sts.bare.example.com", "target.example.com")
+    );
+    // MX.
+    assert_eq!(
+        r.mx("dangling.example.com").await.unwrap_err(),
+        dangling("dangling.example.com", "gone.example.com")
+    );
+    // A CNAME that leads somewhere is still followed.
+    assert!(r.txt("alias.example.com").await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dangling_cnames_are_net001() {
+    let (_server, addr) = start_dns(ZONE).await;
+    let r = resolver(addr);
+    for domain in ["lost.example.com", "bare.example.com"] {
+        let sts = r.txt(&format!("_mta-sts.{domain}")).await;
+        let host = r.addresses(&format!("mta-sts.{domain}")).await;
+        let f = dns_findings(domain, &sts, &host);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(
+            f.iter()
+                .all(|f| (f.rule, f.severity) == ("NET001", Severity::Error)),
+            "{f:?}"
+        );
+        assert!(
+            f.iter().any(|f| f
+                .message
+                .starts_with(&format!("_mta-sts.{domain} is a CNAME to "))),
+            "{f:?}"
+        );
+        assert!(
+            f.iter().any(|f| f
+                .message
+                .starts_with(&format!("the policy host mta-sts.{domain} is a CNAME to "))),
+            "{f:?}"
+        );
+    }
 }

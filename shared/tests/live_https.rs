@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use stsguard::diag::Severity;
-use stsguard::live::findings::fetch_findings;
+use stsguard::live::findings::{fetch_findings, LONG_CACHE_LIFETIME};
 use stsguard::live::{FetchError, FetcherConfig, PolicyFetcher, ReqwestFetcher, MAX_POLICY_BODY};
 use tokio::net::TcpListener;
 
@@ -46,6 +46,7 @@ async fn good_policy() {
     assert_eq!(p.status, 200);
     assert_eq!(p.content_type.as_deref(), Some("text/plain; charset=utf-8"));
     assert_eq!(p.location, None);
+    assert_eq!(p.cache_control, None);
     assert_eq!(p.body, POLICY.as_bytes());
     assert!(!p.truncated);
     assert!(p.elapsed < Duration::from_secs(5));
@@ -120,6 +121,79 @@ async fn html_is_net005_and_odd_charset_net006() {
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!((f[0].rule, f[0].severity), ("NET006", Severity::Warning));
     assert!(f[0].message.contains("iso-8859-1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn day_long_cache_lifetime_is_net006_info() {
+    let pki = Pki::new();
+    let addr = serve(
+        pki.leaf(HOST),
+        response(
+            "200 OK",
+            &["Content-Type: text/plain", "Cache-Control: max-age=86400"],
+            POLICY.as_bytes(),
+        ),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await;
+    let fetched = fetcher(&pki, addr).fetch("example.com").await;
+    assert_eq!(
+        fetched.as_ref().unwrap().cache_control.as_deref(),
+        Some("max-age=86400")
+    );
+    let f = fetch_findings("example.com", &fetched);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!((f[0].rule, f[0].severity), ("NET006", Severity::Info));
+    assert!(f[0].message.contains("86400 s"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("shared caches and CDNs"),
+        "{}",
+        f[0].message
+    );
+
+    // Two header lines form one list: the CDN's s-maxage counts, not max-age.
+    let addr = serve(
+        pki.leaf(HOST),
+        response(
+            "200 OK",
+            &[
+                "Content-Type: text/plain",
+                "Cache-Control: max-age=60",
+                "cache-control: S-MAXAGE=\"604800\"",
+            ],
+            POLICY.as_bytes(),
+        ),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await;
+    let fetched = fetcher(&pki, addr).fetch("example.com").await;
+    assert_eq!(
+        fetched.as_ref().unwrap().cache_control.as_deref(),
+        Some("max-age=60, S-MAXAGE=\"604800\"")
+    );
+    let f = fetch_findings("example.com", &fetched);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].message.contains("s-maxage=604800"), "{}", f[0].message);
+
+    // The advised 60 s, no-store, or exactly the limit: nothing.
+    for cc in [
+        "max-age=60".to_owned(),
+        "no-store".to_owned(),
+        format!("public, max-age={LONG_CACHE_LIFETIME}"),
+    ] {
+        let addr = serve(
+            pki.leaf(HOST),
+            response(
+                "200 OK",
+                &["Content-Type: text/plain", &format!("Cache-Control: {cc}")],
+                POLICY.as_bytes(),
+            ),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await;
+        let fetched = fetcher(&pki, addr).fetch("example.com").await;
+        assert!(fetch_findings("example.com", &fetched).is_empty(), "{cc}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

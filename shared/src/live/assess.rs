@@ -52,7 +52,7 @@ fn records(answer: &Result<TxtAnswer, DnsError>) -> Option<Vec<Vec<Vec<u8>>>> {
 pub fn live_mx(live: &LiveDomain) -> MxSet {
     match &live.mx {
         Ok(answer) => answer.to_mx_set(),
-        Err(DnsError::NoData { .. }) => MxSet::NoMx,
+        Err(DnsError::NoData { .. } | DnsError::DanglingCname { .. }) => MxSet::NoMx,
         Err(_) => MxSet::Unknown,
     }
 }
@@ -287,6 +287,15 @@ pub fn describe(live: &LiveDomain) -> Vec<(String, String)> {
                         }
                         if let Some(e) = &r.tls_error {
                             parts.push(shown(e.as_bytes()));
+                        }
+                        match &r.without_sni {
+                            Some(super::NoSniOutcome::Accepted { certificate }) => {
+                                parts.push(format!("without SNI: certificate {}", cert_word(certificate)));
+                            }
+                            Some(super::NoSniOutcome::Refused(why)) => {
+                                parts.push(format!("without SNI: refused ({})", shown(why.as_bytes())));
+                            }
+                            None => {}
                         }
                         parts.push(format!("{} ms", r.elapsed.as_millis()));
                         parts.join(", ")

@@ -106,17 +106,32 @@ fn rtype_name(rtype: RecordType) -> &'static str {
 fn map_error(name: &str, rtype: RecordType, e: &NetError) -> DnsError {
     let name = name.to_owned();
     match e {
-        NetError::Dns(HDnsError::NoRecordsFound(no)) => match no.response_code {
-            ResponseCode::NXDomain => DnsError::NxDomain { name },
-            ResponseCode::NoError => DnsError::NoData {
-                name,
-                rtype: rtype_name(rtype),
-            },
-            rc => DnsError::ServFail {
-                name,
-                rcode: rc.to_string(),
-            },
-        },
+        NetError::Dns(HDnsError::NoRecordsFound(no)) => {
+            // The resolver follows a CNAME with a query for its target; when
+            // that finds nothing, the error carries the query for the last
+            // target, not for the name asked (the CNAME records themselves
+            // are not kept in it).
+            let answered = trim_dot(&no.query.name().to_ascii());
+            match no.response_code {
+                ResponseCode::NXDomain | ResponseCode::NoError
+                    if !answered.is_empty() && answered != name =>
+                {
+                    DnsError::DanglingCname {
+                        name,
+                        target: answered,
+                    }
+                }
+                ResponseCode::NXDomain => DnsError::NxDomain { name },
+                ResponseCode::NoError => DnsError::NoData {
+                    name,
+                    rtype: rtype_name(rtype),
+                },
+                rc => DnsError::ServFail {
+                    name,
+                    rcode: rc.to_string(),
+                },
+            }
+        }
         NetError::Dns(HDnsError::ResponseCode(rc)) => DnsError::ServFail {
             name,
             rcode: rc.to_string(),
@@ -144,6 +159,21 @@ fn cname_chain(lookup: &Lookup) -> Vec<String> {
         })
         .take(MAX_CNAME_CHAIN)
         .collect()
+}
+
+/// An answer without records of the type: NODATA, or a dangling CNAME when
+/// it held only CNAMEs.
+fn nothing(name: &str, rtype: &'static str, chain: &[String]) -> DnsError {
+    match chain.last() {
+        Some(target) => DnsError::DanglingCname {
+            name: trim_dot(name),
+            target: target.clone(),
+        },
+        None => DnsError::NoData {
+            name: trim_dot(name),
+            rtype,
+        },
+    }
 }
 
 fn authenticated(lookup: &Lookup) -> bool {
@@ -182,10 +212,7 @@ impl Resolver for HickoryResolver {
         answer.ttl = min_ttl(ttls.into_iter());
         if answer.records.is_empty() && !answer.capped {
             // Only CNAMEs (a dangling chain, or a target without TXT).
-            return Err(DnsError::NoData {
-                name: trim_dot(name),
-                rtype: "TXT",
-            });
+            return Err(nothing(name, "TXT", &answer.cname_chain));
         }
         Ok(answer)
     }
@@ -208,10 +235,7 @@ impl Resolver for HickoryResolver {
             });
         }
         if records.is_empty() {
-            return Err(DnsError::NoData {
-                name: trim_dot(domain),
-                rtype: "MX",
-            });
+            return Err(nothing(domain, "MX", &cname_chain(&lookup)));
         }
         records.sort();
         Ok(MxAnswer {
@@ -254,17 +278,15 @@ impl Resolver for HickoryResolver {
         if !answer.addresses.is_empty() {
             return Ok(answer);
         }
-        // No address: NXDOMAIN wins, then a failure, then NODATA.
-        let name = trim_dot(host);
-        if let Some(nx) = errors.iter().find(|e| matches!(e, DnsError::NxDomain { .. })) {
-            return Err(nx.clone());
+        // No address: NXDOMAIN wins, then a dangling CNAME, then a failure,
+        // then NODATA.
+        let first = |f: fn(&DnsError) -> bool| errors.iter().find(|e| f(e)).cloned();
+        if let Some(e) = first(|e| matches!(e, DnsError::NxDomain { .. }))
+            .or_else(|| first(|e| matches!(e, DnsError::DanglingCname { .. })))
+            .or_else(|| first(DnsError::is_failure))
+        {
+            return Err(e);
         }
-        if let Some(failure) = errors.iter().find(|e| e.is_failure()) {
-            return Err(failure.clone());
-        }
-        Err(DnsError::NoData {
-            name,
-            rtype: "A/AAAA",
-        })
+        Err(nothing(host, "A/AAAA", &answer.cname_chain))
     }
 }

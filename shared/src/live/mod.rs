@@ -3,8 +3,8 @@
 //! Two small traits keep the network at the edge:
 //!
 //! * [`Resolver`] answers the TXT, MX and address queries the checks need, with
-//!   a typed [`DnsError`] that tells NXDOMAIN, NODATA and a failed lookup
-//!   (SERVFAIL, refused, timeout) apart. [`HickoryResolver`] is the real one:
+//!   a typed [`DnsError`] that tells NXDOMAIN, NODATA, a dangling CNAME and a
+//!   failed lookup (SERVFAIL, refused, timeout) apart. [`HickoryResolver`] is the real one:
 //!   the system's resolvers, or every query to one server over UDP and TCP.
 //! * [`PolicyFetcher`] fetches `https://mta-sts.<domain>/.well-known/mta-sts.txt`
 //!   as a sender does: redirects are not followed, the certificate must be valid
@@ -12,7 +12,8 @@
 //!   [`ReqwestFetcher`] is the real one.
 //! * [`SmtpProbe`] connects to an MX host as a sending MTA does: banner, `EHLO`,
 //!   `STARTTLS`, a TLS handshake with SNI = the MX host name and the certificate
-//!   checked for it, `QUIT`. [`TokioSmtpProbe`] is the real one.
+//!   checked for it, `QUIT`; then the same again without SNI, to see whether
+//!   the server requires it. [`TokioSmtpProbe`] is the real one.
 //!
 //! Which server, which trust anchors and which address the policy host has come
 //! in by configuration only ([`HickoryResolver::at`], [`FetcherConfig`]): that is
@@ -138,6 +139,16 @@ pub enum DnsError {
         /// The record type.
         rtype: &'static str,
     },
+    /// The name is a CNAME (or a chain of them) whose last target does not
+    /// exist or has no records of the type: a sender following it finds
+    /// nothing, as for NXDOMAIN or NODATA.
+    #[error("{name}: CNAME to {target}, which does not resolve")]
+    DanglingCname {
+        /// The queried name.
+        name: String,
+        /// The last CNAME target, lower-case, without the trailing dot.
+        target: String,
+    },
     /// The server answered with an error code (SERVFAIL, REFUSED, ...): the
     /// lookup failed, nothing is known about the name.
     #[error("{name}: lookup failed ({rcode})")]
@@ -165,9 +176,12 @@ pub enum DnsError {
 
 impl DnsError {
     /// Whether the lookup failed (SERVFAIL, timeout, other) rather than saying
-    /// that there is nothing (NXDOMAIN, NODATA).
+    /// that there is nothing (NXDOMAIN, NODATA, a dangling CNAME).
     pub fn is_failure(&self) -> bool {
-        !matches!(self, DnsError::NxDomain { .. } | DnsError::NoData { .. })
+        !matches!(
+            self,
+            DnsError::NxDomain { .. } | DnsError::NoData { .. } | DnsError::DanglingCname { .. }
+        )
     }
 }
 
@@ -193,6 +207,10 @@ pub struct FetchedPolicy {
     /// The `Location` header, when present and readable (redirects are returned,
     /// not followed).
     pub location: Option<String>,
+    /// The `Cache-Control` header, when present and readable: several header
+    /// lines are joined with `, `, and a value over 1 KiB is cut after its
+    /// last whole directive.
+    pub cache_control: Option<String>,
     /// The body: at most [`MAX_POLICY_BODY`] + 1 bytes.
     pub body: Vec<u8>,
     /// Whether the body is longer than [`MAX_POLICY_BODY`] (then only
@@ -310,11 +328,37 @@ pub struct SmtpReport {
     /// STARTTLS or when the handshake failed otherwise (see `tls_error`).
     pub certificate: Option<CertVerdict>,
     /// Why the upgrade failed when not for the certificate: STARTTLS refused,
-    /// no common TLS version (below 1.2), an alert.
+    /// no common TLS version ([`TLS_BELOW_1_2`]), an alert.
     pub tls_error: Option<String>,
-    /// From connecting to the end of the probe.
+    /// The same dialogue on a second connection whose TLS handshake sends no
+    /// SNI, the certificate still checked for the MX host name (RFC 8461 §4:
+    /// servers must not require SNI). `None` when it was not tried (no
+    /// STARTTLS, STARTTLS refused, or the handshake with SNI failed for
+    /// another reason than the certificate) or reached no verdict (the second
+    /// connection failed before its handshake, or the probe's timeout ran
+    /// out).
+    pub without_sni: Option<NoSniOutcome>,
+    /// From connecting to the end of the probe (both connections).
     pub elapsed: Duration,
 }
+
+/// What the TLS handshake without SNI gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoSniOutcome {
+    /// The handshake reached the certificate check: the server sent this
+    /// (fallback) certificate, judged for the MX host name.
+    Accepted {
+        /// The check of the certificate sent without SNI.
+        certificate: CertVerdict,
+    },
+    /// The handshake failed before a certificate was judged (an alert, a
+    /// closed connection): why.
+    Refused(String),
+}
+
+/// The [`SmtpReport::tls_error`] of an MX host that answers the ClientHello
+/// with a `protocol_version` alert or a version below TLS 1.2.
+pub const TLS_BELOW_1_2: &str = "no common TLS version (the server offers only TLS below 1.2)";
 
 /// Why an MX host could not be probed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use reqwest::redirect::Policy;
 
 use super::{policy_url, FetchError, FetchedPolicy, PolicyFetcher, ReportEndpoint, MAX_POLICY_BODY};
@@ -101,6 +101,7 @@ impl PolicyFetcher for ReqwestFetcher {
         };
         let content_type = header(CONTENT_TYPE);
         let location = header(LOCATION);
+        let cache_control = cache_control(response.headers());
         let status = response.status().as_u16();
         // Read chunk by chunk, never more than the cap plus one byte.
         let mut body = Vec::new();
@@ -123,6 +124,7 @@ impl PolicyFetcher for ReqwestFetcher {
             status,
             content_type,
             location,
+            cache_control,
             body,
             truncated,
             elapsed: start.elapsed(),
@@ -143,6 +145,36 @@ impl ReportEndpoint for ReqwestFetcher {
         // The body is not read: only the status matters.
         Ok(response.status().as_u16())
     }
+}
+
+/// At most this many bytes of the `Cache-Control` header are kept.
+const MAX_CACHE_CONTROL: usize = 1024;
+
+/// The `Cache-Control` header lines joined with `, ` (they form one list),
+/// unreadable lines skipped; over [`MAX_CACHE_CONTROL`] bytes, cut after the
+/// last whole directive that fits.
+fn cache_control(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let mut joined = String::new();
+    for value in headers.get_all(CACHE_CONTROL) {
+        let Ok(text) = value.to_str() else { continue };
+        if !joined.is_empty() {
+            joined.push_str(", ");
+        }
+        joined.push_str(text);
+        if joined.len() > MAX_CACHE_CONTROL {
+            break;
+        }
+    }
+    let mut kept = joined.as_str();
+    if kept.len() > MAX_CACHE_CONTROL {
+        // `to_str` lets only visible ASCII through: every index is a char
+        // boundary, and `get` would say so otherwise.
+        let head = kept.get(..=MAX_CACHE_CONTROL).unwrap_or_default();
+        let cut = head.rfind(',').unwrap_or(MAX_CACHE_CONTROL);
+        kept = kept.get(..cut).unwrap_or_default();
+    }
+    let kept = kept.trim();
+    (!kept.is_empty()).then(|| kept.to_owned())
 }
 
 /// The error and its causes on one line.
@@ -193,5 +225,44 @@ fn classify(url: &str, timeout: Duration, e: &reqwest::Error) -> FetchError {
         Some(_) => FetchError::Tls { url, message },
         None if e.is_connect() => FetchError::Connect { url, message },
         None => FetchError::Http { url, message },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderValue, CACHE_CONTROL};
+
+    use super::{cache_control, MAX_CACHE_CONTROL};
+
+    fn headers(values: &[&'static str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for v in values {
+            map.append(CACHE_CONTROL, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn cache_control_lines_are_joined_and_long_values_cut_at_a_directive() {
+        assert_eq!(cache_control(&headers(&[])), None);
+        assert_eq!(cache_control(&headers(&["  "])), None);
+        assert_eq!(
+            cache_control(&headers(&["public", "max-age=86400"])).as_deref(),
+            Some("public, max-age=86400")
+        );
+        let mut map = HeaderMap::new();
+        let long = format!("{}, max-age=86400", "x".repeat(MAX_CACHE_CONTROL - 8));
+        if let Ok(v) = HeaderValue::from_str(&long) {
+            map.append(CACHE_CONTROL, v);
+        }
+        // The directive that does not fit whole is dropped, not cut to `max-age=8`.
+        let kept = cache_control(&map).unwrap_or_default();
+        assert_eq!(kept, "x".repeat(MAX_CACHE_CONTROL - 8));
+        // No comma at all: cut at the cap.
+        let mut map = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(&"y".repeat(3 * MAX_CACHE_CONTROL)) {
+            map.append(CACHE_CONTROL, v);
+        }
+        assert_eq!(cache_control(&map).map(|s| s.len()), Some(MAX_CACHE_CONTROL));
     }
 }

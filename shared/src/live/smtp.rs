@@ -1,5 +1,6 @@
 //! [`SmtpProbe`] on tokio and rustls: banner, EHLO, STARTTLS, a verified TLS
-//! handshake with SNI = the MX host name, QUIT.
+//! handshake with SNI = the MX host name, QUIT; then, when that handshake
+//! reached the certificate, the same on a second connection without SNI.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,12 +8,15 @@ use std::time::{Duration, Instant};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{CertificateError, ClientConfig, RootCertStore};
+use rustls::{AlertDescription, CertificateError, ClientConfig, PeerIncompatible, RootCertStore};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use super::{CertVerdict, SmtpError, SmtpProbe, SmtpReport, MAX_SMTP_LINE, MAX_SMTP_LINES};
+use super::{
+    CertVerdict, NoSniOutcome, SmtpError, SmtpProbe, SmtpReport, MAX_SMTP_LINE, MAX_SMTP_LINES, TLS_BELOW_1_2,
+};
 
 /// How [`TokioSmtpProbe`] connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +27,9 @@ pub struct SmtpConfig {
     /// The port connected to when no address is given to
     /// [`SmtpProbe::probe`] (25 for real MX hosts).
     pub port: u16,
-    /// The whole probe (connect, dialogue, handshake, QUIT) must end within
-    /// this.
+    /// The whole probe (connect, dialogue, handshake, QUIT, and the same again
+    /// without SNI) must end within this. When the second connection runs out
+    /// of time, the report of the first is kept without its outcome.
     pub timeout: Duration,
     /// The name sent with `EHLO`.
     pub ehlo_name: String,
@@ -46,6 +51,8 @@ impl Default for SmtpConfig {
 #[derive(Debug, Clone)]
 pub struct TokioSmtpProbe {
     tls: Arc<ClientConfig>,
+    /// The same, without SNI.
+    tls_no_sni: Arc<ClientConfig>,
     config: SmtpConfig,
 }
 
@@ -79,18 +86,18 @@ impl TokioSmtpProbe {
             .map_err(|e| SmtpError::Config(format!("TLS: {e}")))?
             .with_root_certificates(roots)
             .with_no_client_auth();
+        let mut no_sni = tls.clone();
+        no_sni.enable_sni = false;
         Ok(TokioSmtpProbe {
             tls: Arc::new(tls),
+            tls_no_sni: Arc::new(no_sni),
             config,
         })
     }
 
-    async fn run(
-        &self,
-        host: &str,
-        addr: Option<SocketAddr>,
-        start: Instant,
-    ) -> Result<SmtpReport, SmtpError> {
+    /// Connects and speaks up to the TLS handshake: banner, `EHLO` and, when
+    /// offered, `STARTTLS`.
+    async fn greet<'h>(&self, host: &'h str, addr: Option<SocketAddr>) -> Result<Greeting<'h>, SmtpError> {
         let connect_err = |e: std::io::Error| SmtpError::Connect {
             host: host.to_owned(),
             message: e.to_string(),
@@ -117,51 +124,103 @@ impl TokioSmtpProbe {
                 .next()
                 .is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS"))
         });
-        let mut report = SmtpReport {
-            banner,
-            starttls_offered,
-            tls_version: None,
-            certificate: None,
-            tls_error: None,
-            elapsed: Duration::ZERO,
-        };
         if !starttls_offered {
-            conn.quit().await;
-            report.elapsed = start.elapsed();
-            return Ok(report);
+            return Ok(Greeting {
+                banner,
+                upgrade: Upgrade::NotOffered(conn),
+            });
         }
         conn.send("STARTTLS\r\n").await?;
         let (code, text) = conn.reply().await?;
         if code != 220 {
-            report.tls_error = Some(format!("STARTTLS answered {code}: {}", text.join(" ")));
-            conn.quit().await;
-            report.elapsed = start.elapsed();
-            return Ok(report);
+            let why = format!("STARTTLS answered {code}: {}", text.join(" "));
+            return Ok(Greeting {
+                banner,
+                upgrade: Upgrade::Refused(conn, why),
+            });
         }
         if !conn.buf.is_empty() {
             // Bytes sent before the handshake would be taken as protected
             // (the STARTTLS command injection of CVE-2011-0411).
             return Err(conn.protocol("data after the STARTTLS reply, before the handshake".into()));
         }
-        let name = ServerName::try_from(host.to_owned())
-            .map_err(|e| SmtpError::Config(format!("{host}: not a host name: {e}")))?;
-        let connector = TlsConnector::from(self.tls.clone());
-        match connector.connect(name, conn.stream).await {
-            Ok(tls) => {
+        Ok(Greeting {
+            banner,
+            upgrade: Upgrade::Ready(conn.stream),
+        })
+    }
+
+    /// The first connection: the dialogue and the handshake with SNI.
+    async fn run(&self, host: &str, addr: Option<SocketAddr>) -> Result<SmtpReport, SmtpError> {
+        let greeting = self.greet(host, addr).await?;
+        let mut report = SmtpReport {
+            banner: greeting.banner,
+            starttls_offered: !matches!(greeting.upgrade, Upgrade::NotOffered(_)),
+            tls_version: None,
+            certificate: None,
+            tls_error: None,
+            without_sni: None,
+            elapsed: Duration::ZERO,
+        };
+        let tcp = match greeting.upgrade {
+            Upgrade::NotOffered(mut conn) => {
+                conn.quit().await;
+                return Ok(report);
+            }
+            Upgrade::Refused(mut conn, why) => {
+                report.tls_error = Some(why);
+                conn.quit().await;
+                return Ok(report);
+            }
+            Upgrade::Ready(tcp) => tcp,
+        };
+        match handshake(&self.tls, host, tcp).await? {
+            Handshake::Done(tls) => {
                 report.tls_version = tls.get_ref().1.protocol_version().map(version_text);
                 report.certificate = Some(CertVerdict::Valid);
-                let mut conn = Conn::new(host, tls);
-                conn.quit().await;
+                Conn::new(host, *tls).quit().await;
             }
-            Err(e) => match rustls_error(&e) {
-                Some(rustls::Error::InvalidCertificate(c)) => {
-                    report.certificate = Some(cert_verdict(c));
-                }
-                _ => report.tls_error = Some(format!("TLS handshake failed: {e}")),
-            },
+            Handshake::Certificate(verdict) => report.certificate = Some(verdict),
+            Handshake::Failed(why) => report.tls_error = Some(why),
         }
-        report.elapsed = start.elapsed();
         Ok(report)
+    }
+
+    /// The second connection: the same dialogue, the handshake without SNI.
+    /// Each step gets what is left of the probe's timeout (counted from
+    /// `start`); `None` when no handshake verdict was reached.
+    async fn run_without_sni(
+        &self,
+        host: &str,
+        addr: Option<SocketAddr>,
+        start: Instant,
+    ) -> Option<NoSniOutcome> {
+        let left = || self.config.timeout.saturating_sub(start.elapsed());
+        let greeting = tokio::time::timeout(left(), self.greet(host, addr))
+            .await
+            .ok()?
+            .ok()?;
+        let tcp = match greeting.upgrade {
+            Upgrade::Ready(tcp) => tcp,
+            Upgrade::NotOffered(mut conn) | Upgrade::Refused(mut conn, _) => {
+                let _ = tokio::time::timeout(left(), conn.quit()).await;
+                return None;
+            }
+        };
+        let outcome = tokio::time::timeout(left(), handshake(&self.tls_no_sni, host, tcp))
+            .await
+            .ok()?
+            .ok()?;
+        Some(match outcome {
+            Handshake::Done(tls) => {
+                let _ = tokio::time::timeout(left(), Conn::new(host, *tls).quit()).await;
+                NoSniOutcome::Accepted {
+                    certificate: CertVerdict::Valid,
+                }
+            }
+            Handshake::Certificate(certificate) => NoSniOutcome::Accepted { certificate },
+            Handshake::Failed(why) => NoSniOutcome::Refused(why),
+        })
     }
 }
 
@@ -169,14 +228,75 @@ impl SmtpProbe for TokioSmtpProbe {
     async fn probe(&self, mx_host: &str, addr: Option<SocketAddr>) -> Result<SmtpReport, SmtpError> {
         let host = super::trim_dot(mx_host);
         let start = Instant::now();
-        match tokio::time::timeout(self.config.timeout, self.run(&host, addr, start)).await {
-            Ok(result) => result,
-            Err(_) => Err(SmtpError::Timeout {
-                host,
-                seconds: self.config.timeout.as_secs(),
-            }),
+        let mut report = match tokio::time::timeout(self.config.timeout, self.run(&host, addr)).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(SmtpError::Timeout {
+                    host,
+                    seconds: self.config.timeout.as_secs(),
+                })
+            }
+        };
+        // Only a handshake that reached the certificate says the server speaks
+        // TLS to this client; then see whether it needs SNI for that.
+        if report.certificate.is_some() {
+            report.without_sni = self.run_without_sni(&host, addr, start).await;
         }
+        report.elapsed = start.elapsed();
+        Ok(report)
     }
+}
+
+/// Where the dialogue before the handshake ended.
+struct Greeting<'h> {
+    /// The 220 greeting, one line per reply line.
+    banner: String,
+    upgrade: Upgrade<'h>,
+}
+
+enum Upgrade<'h> {
+    /// EHLO did not list STARTTLS.
+    NotOffered(Conn<'h, TcpStream>),
+    /// STARTTLS was answered with another code than 220: why.
+    Refused(Conn<'h, TcpStream>, String),
+    /// 220 to STARTTLS: the handshake comes next.
+    Ready(TcpStream),
+}
+
+enum Handshake {
+    /// The handshake succeeded and the certificate is valid.
+    Done(Box<TlsStream<TcpStream>>),
+    /// The certificate was rejected.
+    Certificate(CertVerdict),
+    /// The handshake failed otherwise: why.
+    Failed(String),
+}
+
+/// A TLS handshake over `tcp` with `config`, the certificate checked for
+/// `host`.
+async fn handshake(config: &Arc<ClientConfig>, host: &str, tcp: TcpStream) -> Result<Handshake, SmtpError> {
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|e| SmtpError::Config(format!("{host}: not a host name: {e}")))?;
+    let connector = TlsConnector::from(config.clone());
+    Ok(match connector.connect(name, tcp).await {
+        Ok(tls) => Handshake::Done(Box::new(tls)),
+        Err(e) => match rustls_error(&e) {
+            Some(rustls::Error::InvalidCertificate(c)) => Handshake::Certificate(cert_verdict(c)),
+            Some(r) if below_tls_1_2(r) => Handshake::Failed(TLS_BELOW_1_2.to_owned()),
+            _ => Handshake::Failed(format!("TLS handshake failed: {e}")),
+        },
+    })
+}
+
+/// Whether the handshake failed because the server speaks only TLS below 1.2:
+/// it answered the ClientHello with a `protocol_version` alert, or its
+/// ServerHello chose an older version.
+fn below_tls_1_2(e: &rustls::Error) -> bool {
+    matches!(
+        e,
+        rustls::Error::AlertReceived(AlertDescription::ProtocolVersion)
+            | rustls::Error::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13)
+    )
 }
 
 fn version_text(v: rustls::ProtocolVersion) -> String {

@@ -1,6 +1,6 @@
 //! Loopback servers for the live tests: an authoritative DNS server
 //! (hickory-server) serving a zone parsed from text, and HTTPS responders with a
-//! test CA (rcgen, tokio-rustls).
+//! test CA (rcgen, tokio-rustls), and SMTP servers, well-behaved and hostile.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,6 +19,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
+use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::TlsAcceptor;
 
 /// Starts the server; keep the returned value alive while querying.
@@ -161,10 +163,24 @@ pub fn self_signed(name: &str) -> (CertificateDer<'static>, PrivateKeyDer<'stati
     )
 }
 
+type CertKey = (CertificateDer<'static>, PrivateKeyDer<'static>);
+
 /// How the loopback SMTP server behaves.
 pub enum Smtp {
     /// Banner, EHLO with STARTTLS, the upgrade with this certificate, QUIT.
-    Tls((CertificateDer<'static>, PrivateKeyDer<'static>)),
+    Tls(CertKey),
+    /// Like `Tls`, but a ClientHello without SNI gets no certificate: the
+    /// handshake fails.
+    SniRequired(CertKey),
+    /// Like `Tls` with the first certificate when the client sends SNI and the
+    /// second (the fallback) when it does not.
+    Fallback(CertKey, CertKey),
+    /// Like `Tls` for the first connection; every later one is accepted and
+    /// never spoken to.
+    OnceThenSilent(CertKey),
+    /// Banner, EHLO with STARTTLS, 220 to STARTTLS; then reads the ClientHello
+    /// record, answers these bytes and closes.
+    TlsReply(Vec<u8>),
     /// Banner and EHLO without STARTTLS, QUIT.
     Plain,
     /// Accepts the connection and never says anything.
@@ -172,6 +188,76 @@ pub enum Smtp {
     /// Sends these bytes, closes its sending side and waits for the client to
     /// hang up.
     Raw(Vec<u8>),
+}
+
+/// A fatal `protocol_version` alert in a TLS 1.0 record: what a server that
+/// speaks only TLS 1.0 or 1.1 answers to a ClientHello offering 1.2 and 1.3.
+pub const ALERT_PROTOCOL_VERSION: [u8; 7] = [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46];
+
+/// A ServerHello choosing TLS 1.0 (TLS_RSA_WITH_AES_128_CBC_SHA, no
+/// extensions) in a TLS 1.0 record.
+pub fn tls10_server_hello() -> Vec<u8> {
+    let mut body = vec![0x03, 0x01]; // server_version TLS 1.0
+    body.extend_from_slice(&[0x11; 32]); // random
+    body.push(0); // empty session id
+    body.extend_from_slice(&[0x00, 0x2f]); // cipher suite
+    body.push(0); // null compression
+    let mut handshake = vec![0x02, 0x00, 0x00, body.len() as u8];
+    handshake.extend_from_slice(&body);
+    let mut record = vec![0x16, 0x03, 0x01, 0x00, handshake.len() as u8];
+    record.extend_from_slice(&handshake);
+    record
+}
+
+/// Chooses the certificate by whether the ClientHello carries SNI.
+#[derive(Debug)]
+struct BySni {
+    with_sni: Arc<CertifiedKey>,
+    without_sni: Option<Arc<CertifiedKey>>,
+}
+
+impl ResolvesServerCert for BySni {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        match hello.server_name() {
+            Some(_) => Some(self.with_sni.clone()),
+            None => self.without_sni.clone(),
+        }
+    }
+}
+
+fn certified((cert, key): &CertKey, provider: &rustls::crypto::CryptoProvider) -> Arc<CertifiedKey> {
+    Arc::new(CertifiedKey::from_der(vec![cert.clone()], key.clone_key(), provider).unwrap())
+}
+
+/// The TLS side of an SMTP server mode, when it has one.
+fn smtp_acceptor(mode: &Smtp) -> Option<TlsAcceptor> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let (with_sni, without_sni) = match mode {
+        Smtp::Tls(c) | Smtp::OnceThenSilent(c) => (certified(c, &provider), Some(certified(c, &provider))),
+        Smtp::SniRequired(c) => (certified(c, &provider), None),
+        Smtp::Fallback(c, fallback) => (certified(c, &provider), Some(certified(fallback, &provider))),
+        _ => return None,
+    };
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(BySni {
+            with_sni,
+            without_sni,
+        }));
+    Some(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Reads one TLS record (header and body); `None` on a closed or broken
+/// connection.
+async fn read_record<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<Vec<u8>> {
+    let mut header = [0u8; 5];
+    s.read_exact(&mut header).await.ok()?;
+    let len = u16::from_be_bytes([header[3], header[4]]) as usize;
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).await.ok()?;
+    Some([header.to_vec(), body].concat())
 }
 
 async fn read_cmd<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<String> {
@@ -215,31 +301,28 @@ async fn dialogue<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 pub async fn serve_smtp(mode: Smtp, bind: SocketAddr) -> SocketAddr {
     let listener = TcpListener::bind(bind).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let acceptor = match &mode {
-        Smtp::Tls((cert, key)) => {
-            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-            let config = rustls::ServerConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(vec![cert.clone()], key.clone_key())
-                .unwrap();
-            Some(TlsAcceptor::from(Arc::new(config)))
-        }
+    let acceptor = smtp_acceptor(&mode);
+    let silent = matches!(mode, Smtp::Silent);
+    let once = matches!(mode, Smtp::OnceThenSilent(_));
+    let tls_reply = match &mode {
+        Smtp::TlsReply(bytes) => Some(Arc::new(bytes.clone())),
         _ => None,
     };
-    let silent = matches!(mode, Smtp::Silent);
     let raw = match mode {
         Smtp::Raw(bytes) => Some(Arc::new(bytes)),
         _ => None,
     };
     tokio::spawn(async move {
+        let mut accepted = 0usize;
         loop {
             let Ok((mut tcp, _)) = listener.accept().await else {
                 return;
             };
+            accepted += 1;
+            let silent = silent || (once && accepted > 1);
             let acceptor = acceptor.clone();
             let raw = raw.clone();
+            let tls_reply = tls_reply.clone();
             tokio::spawn(async move {
                 if let Some(raw) = raw {
                     let _ = tcp.write_all(&raw).await;
@@ -253,7 +336,15 @@ pub async fn serve_smtp(mode: Smtp, bind: SocketAddr) -> SocketAddr {
                     return;
                 }
                 let _ = tcp.write_all(b"220-mx.test ESMTP\r\n220 no UCE\r\n").await;
-                if dialogue(&mut tcp, acceptor.is_some()).await.is_none() {
+                let starttls = acceptor.is_some() || tls_reply.is_some();
+                if dialogue(&mut tcp, starttls).await.is_none() {
+                    return;
+                }
+                if let Some(reply) = tls_reply {
+                    if read_record(&mut tcp).await.is_some() {
+                        let _ = tcp.write_all(&reply).await;
+                    }
+                    let _ = tcp.shutdown().await;
                     return;
                 }
                 let Some(acceptor) = acceptor else { return };
