@@ -6,12 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::process::Output;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 mod live_support;
 
+use live_support::cli::{self, check_args, stsguard};
 use live_support::{response, serve, serve_smtp, start_dns, Pki, Smtp};
 
 const POLICY: &str =
@@ -35,59 +35,15 @@ _smtp._tls  IN TXT   "v=TLSRPTv1; rua=mailto:tlsrpt@example.com"
     )
 }
 
-/// A loopback address of its own for each server, so that port 443 is free.
 fn loopback() -> IpAddr {
-    static NEXT: AtomicU8 = AtomicU8::new(1);
-    let pid = std::process::id();
-    IpAddr::V4(Ipv4Addr::new(
-        127,
-        100 + (pid % 100) as u8,
-        ((pid / 100) % 250) as u8 + 1,
-        NEXT.fetch_add(1, Ordering::Relaxed),
-    ))
+    cli::loopback(100)
 }
 
 /// Starts the HTTPS responder on a loopback address, port 443; `None` when that
 /// port cannot be bound here.
 async fn serve_443(pki: &Pki, http_response: Vec<u8>) -> Option<SocketAddr> {
-    let addr = SocketAddr::new(loopback(), 443);
-    match std::net::TcpListener::bind(addr) {
-        Ok(_) => {}
-        // Only a missing privilege skips; any other failure is a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            eprintln!("skipped: cannot bind {addr} ({e}): port 443 needs root");
-            return None;
-        }
-        Err(e) => panic!("cannot bind {addr}: {e}"),
-    }
+    let addr = cli::port_443(loopback())?;
     Some(serve(pki.leaf("mta-sts.example.com"), http_response, addr).await)
-}
-
-async fn stsguard(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_stsguard"))
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn check_args(dns: SocketAddr, ca: &std::path::Path, format: &str) -> Vec<String> {
-    vec![
-        "check".into(),
-        "example.com".into(),
-        "--no-smtp".into(),
-        "--resolver".into(),
-        dns.to_string(),
-        "--ca-file".into(),
-        ca.display().to_string(),
-        "--timeout".into(),
-        "5".into(),
-        "--format".into(),
-        format.into(),
-    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,7 +211,8 @@ async fn wrong_mx_certificate_is_net008_in_enforce() {
 #[test]
 fn net_rules_are_explained() {
     for rule in [
-        "NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008",
+        "NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008", "NET009", "XCK005",
+        "XCK006",
     ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_stsguard"))
             .args(["explain", rule])

@@ -7,20 +7,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::process::Output;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio_rustls::rustls;
-use tokio_rustls::TlsAcceptor;
 
 mod live_support;
 
-use live_support::{response, serve, start_dns, Pki};
+use live_support::cli::{self, check_args, stsguard};
+use live_support::{response, serve, serve_logged, start_dns, Pki, RequestLog};
 
 /// The live policy: enforce, one MX host.
 const LIVE: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmax_age: 1209600\r\n";
@@ -31,29 +26,10 @@ const WIDER: &str =
 /// a sender.
 const LIVE_REWRITTEN: &str = "version: STSv1\nmax_age: 1209600\nmode: enforce\nmx: MX1.example.com\n";
 
-fn loopback() -> IpAddr {
-    static NEXT: AtomicU8 = AtomicU8::new(1);
-    let pid = std::process::id();
-    IpAddr::V4(Ipv4Addr::new(
-        127,
-        10 + (pid % 80) as u8,
-        ((pid / 80) % 250) as u8 + 1,
-        NEXT.fetch_add(1, Ordering::Relaxed),
-    ))
-}
-
 /// A loopback address whose port 443 can be bound; `None` without the
 /// privilege.
 fn free_443() -> Option<SocketAddr> {
-    let addr = SocketAddr::new(loopback(), 443);
-    match std::net::TcpListener::bind(addr) {
-        Ok(_) => Some(addr),
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            eprintln!("skipped: cannot bind {addr} ({e}): port 443 needs root");
-            None
-        }
-        Err(e) => panic!("cannot bind {addr}: {e}"),
-    }
+    cli::port_443(cli::loopback(10))
 }
 
 fn zone(policy_host: IpAddr, id: &str, extra: &str) -> String {
@@ -88,17 +64,6 @@ async fn live(body: &str, id: &str, extra: &str) -> Option<(impl Sized, SocketAd
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).unwrap();
     Some((server, dns, dir))
-}
-
-async fn stsguard(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_stsguard"))
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 fn r53(name: &str, typ: &str, records: &[&str]) -> Value {
@@ -422,57 +387,7 @@ fn live_flags_need_live() {
     assert_eq!(out.status.code(), Some(2), "--live needs a plan");
 }
 
-/// An HTTPS responder that answers every request with `status` and records
-/// each request head and body length.
-async fn serve_recording(
-    pki: &Pki,
-    name: &str,
-    status: &str,
-    bind: SocketAddr,
-) -> Arc<Mutex<Vec<(String, usize)>>> {
-    let (cert, key) = pki.leaf(name);
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind(bind).await.unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let reply = response(status, &[], b"");
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let (acceptor, reply, log) = (acceptor.clone(), reply.clone(), log.clone());
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let mut data = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !data.windows(4).any(|w| w == b"\r\n\r\n") && data.len() < 16 * 1024 {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => data.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&data).into_owned();
-                let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-                log.lock().unwrap().push((head.to_owned(), body.len()));
-                let _ = tls.write_all(&reply).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    seen
-}
-
-async fn check_with_rua(
-    rua: &str,
-    endpoint_status: &str,
-) -> Option<(Output, Arc<Mutex<Vec<(String, usize)>>>)> {
+async fn check_with_rua(rua: &str, endpoint_status: &str) -> Option<(Output, RequestLog)> {
     let pki = Pki::new();
     let policy_addr = free_443()?;
     let https = serve(
@@ -482,7 +397,13 @@ async fn check_with_rua(
     )
     .await;
     let reports_addr = free_443()?;
-    let seen = serve_recording(&pki, "reports.example.com", endpoint_status, reports_addr).await;
+    let (_, seen) = serve_logged(
+        pki.leaf("reports.example.com"),
+        response(endpoint_status, &[], b""),
+        reports_addr,
+        None,
+    )
+    .await;
     let extra = format!(
         "_smtp._tls  IN TXT   \"v=TLSRPTv1; rua={rua}\"\nreports     IN A     {}\nnomail      IN MX    0 .\n",
         reports_addr.ip()
@@ -491,22 +412,9 @@ async fn check_with_rua(
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &pki.ca_pem).unwrap();
-    let out = stsguard(vec![
-        "check".into(),
-        "example.com".into(),
-        "--no-smtp".into(),
-        "--resolver".into(),
-        dns.to_string(),
-        "--ca-file".into(),
-        ca.display().to_string(),
-        "--timeout".into(),
-        "5".into(),
-        "--format".into(),
-        "json".into(),
-        "--fail-on".into(),
-        "warning".into(),
-    ])
-    .await;
+    let mut args = check_args(dns, &ca, "json");
+    args.extend(["--fail-on".to_owned(), "warning".to_owned()]);
+    let out = stsguard(args).await;
     Some((out, seen))
 }
 

@@ -23,6 +23,9 @@ use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
 use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::TlsAcceptor;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
 /// Starts the server; keep the returned value alive while querying.
 pub async fn start_dns(zone: &str) -> (Server<Catalog>, SocketAddr) {
     let (origin, records) = Parser::new(zone, None, None).parse().unwrap();
@@ -75,12 +78,35 @@ impl Pki {
 }
 
 /// Serves `response` (the whole HTTP response) to every connection, with
-/// `cert` for every name, on `bind` (port 0 for any). Returns the address.
+/// `cert` for every name, on `bind` (port 0 for any), and checks that each
+/// request is a GET of the policy. Returns the address.
 pub async fn serve(
-    (cert, key): (CertificateDer<'static>, PrivateKeyDer<'static>),
+    cert: (CertificateDer<'static>, PrivateKeyDer<'static>),
     response: Vec<u8>,
     bind: SocketAddr,
 ) -> SocketAddr {
+    serve_logged(
+        cert,
+        response,
+        bind,
+        Some("GET /.well-known/mta-sts.txt HTTP/1.1\r\n"),
+    )
+    .await
+    .0
+}
+
+/// The requests an HTTPS responder saw: each request head and how many bytes
+/// of body came with it.
+pub type RequestLog = Arc<std::sync::Mutex<Vec<(String, usize)>>>;
+
+/// [`serve`] for any request (checked to start with `expect` when given), with
+/// a log of the requests.
+pub async fn serve_logged(
+    (cert, key): (CertificateDer<'static>, PrivateKeyDer<'static>),
+    response: Vec<u8>,
+    bind: SocketAddr,
+    expect: Option<&'static str>,
+) -> (SocketAddr, RequestLog) {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -92,37 +118,39 @@ pub async fn serve(
     let listener = TcpListener::bind(bind).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let response = Arc::new(response);
+    let log = RequestLog::default();
+    let seen = log.clone();
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 return;
             };
-            let acceptor = acceptor.clone();
-            let response = response.clone();
+            let (acceptor, response, seen) = (acceptor.clone(), response.clone(), seen.clone());
             tokio::spawn(async move {
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
                     return;
                 };
                 // Read the request head (one request per connection).
-                let mut head = Vec::new();
+                let mut data = Vec::new();
                 let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+                while !data.windows(4).any(|w| w == b"\r\n\r\n") && data.len() < 16 * 1024 {
                     match tls.read(&mut buf).await {
                         Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                        Ok(n) => data.extend_from_slice(&buf[..n]),
                     }
                 }
-                assert!(
-                    head.starts_with(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\n"),
-                    "{}",
-                    String::from_utf8_lossy(&head)
-                );
+                let text = String::from_utf8_lossy(&data).into_owned();
+                if let Some(expect) = expect {
+                    assert!(text.starts_with(expect), "{text}");
+                }
+                let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+                seen.lock().unwrap().push((head.to_owned(), body.len()));
                 let _ = tls.write_all(&response).await;
                 let _ = tls.shutdown().await;
             });
         }
     });
-    addr
+    (addr, log)
 }
 
 pub fn response(status: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
