@@ -29,6 +29,7 @@
 pub mod config;
 pub mod diag;
 pub mod digest;
+pub mod envconf;
 pub mod ingest;
 pub mod keys;
 pub mod limits;

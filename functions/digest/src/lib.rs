@@ -54,12 +54,7 @@ pub enum ConfigError {
 }
 
 fn prefix_value(v: String) -> String {
-    let t = v.trim().trim_matches('/');
-    if t.is_empty() {
-        String::new()
-    } else {
-        format!("{t}/")
-    }
+    stsguard::envconf::prefix(&v)
 }
 
 fn list_value(v: Option<String>) -> Vec<String> {
@@ -72,16 +67,11 @@ fn list_value(v: Option<String>) -> Vec<String> {
 }
 
 fn bool_value(name: &'static str, v: Option<String>, default: bool) -> Result<bool, ConfigError> {
-    match v.as_deref().map(str::trim) {
-        None | Some("") => Ok(default),
-        Some("1" | "true" | "yes" | "on") => Ok(true),
-        Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => Err(ConfigError::Invalid {
-            name,
-            value: other.to_owned(),
-            why: "expected true or false".into(),
-        }),
-    }
+    stsguard::envconf::flag(v.as_deref(), default).ok_or_else(|| ConfigError::Invalid {
+        name,
+        value: v.unwrap_or_default().trim().to_owned(),
+        why: "expected true or false".into(),
+    })
 }
 
 impl Config {

@@ -1,0 +1,41 @@
+//! Values of the Lambda functions' environment variables, read the same way by
+//! both functions. Pure: the functions pass the text in.
+
+/// A key prefix: surrounding blanks and slashes dropped, one `/` added unless
+/// empty (`" /incoming/ "` -> `incoming/`, `"/"` -> ``).
+pub fn prefix(v: &str) -> String {
+    let t = v.trim().trim_matches('/');
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!("{t}/")
+    }
+}
+
+/// A switch: `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off` (blanks around
+/// ignored); unset or empty gives `default`; anything else is `None`.
+pub fn flag(v: Option<&str>, default: bool) -> Option<bool> {
+    match v.map(str::trim) {
+        None | Some("") => Some(default),
+        Some("1" | "true" | "yes" | "on") => Some(true),
+        Some("0" | "false" | "no" | "off") => Some(false),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_and_flags() {
+        assert_eq!(prefix(" /incoming/ "), "incoming/");
+        assert_eq!(prefix("a/b"), "a/b/");
+        assert_eq!(prefix("/"), "");
+        assert_eq!(flag(None, true), Some(true));
+        assert_eq!(flag(Some(" "), false), Some(false));
+        assert_eq!(flag(Some("on"), false), Some(true));
+        assert_eq!(flag(Some("0"), true), Some(false));
+        assert_eq!(flag(Some("maybe"), true), None);
+    }
+}
