@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 mod live_support;
 
 use live_support::cli::{self, check_args, stsguard};
-use live_support::{response, serve, serve_logged, start_dns, Pki, RequestLog};
+use live_support::{response, serve, serve_logged, serve_smtp, start_dns, Pki, RequestLog, Smtp};
 
 /// The live policy: enforce, one MX host.
 const LIVE: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmax_age: 1209600\r\n";
@@ -146,13 +146,21 @@ async fn lint_live(
     dns: SocketAddr,
     dir: &tempfile::TempDir,
 ) -> (Vec<(String, String)>, Value) {
+    lint_live_with(plan_json, dns, dir, &["--no-smtp"]).await
+}
+
+/// [`lint_live`] with other flags than `--no-smtp`.
+async fn lint_live_with(
+    plan_json: &[u8],
+    dns: SocketAddr,
+    dir: &tempfile::TempDir,
+    flags: &[&str],
+) -> (Vec<(String, String)>, Value) {
     let plan_path = dir.path().join("plan.json");
     std::fs::write(&plan_path, plan_json).unwrap();
-    let out = stsguard(vec![
-        "lint".into(),
-        plan_path.display().to_string(),
-        "--live".into(),
-        "--no-smtp".into(),
+    let mut args: Vec<String> = vec!["lint".into(), plan_path.display().to_string(), "--live".into()];
+    args.extend(flags.iter().map(|f| (*f).to_owned()));
+    args.extend([
         "--resolver".into(),
         dns.to_string(),
         "--ca-file".into(),
@@ -161,8 +169,8 @@ async fn lint_live(
         "5".into(),
         "--format".into(),
         "json".into(),
-    ])
-    .await;
+    ]);
+    let out = stsguard(args).await;
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "{}",
@@ -370,6 +378,50 @@ async fn lint_live_adds_the_net_rules() {
     let (rules, findings) = lint_live(&p, dns, &dir).await;
     assert_eq!(rules, [("NET005".to_owned(), "error".to_owned())], "{findings:#}");
     assert_eq!(findings[0]["domain"], "example.com");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mx_findings_weigh_as_the_planned_policy() {
+    // Live: testing; the MX host's certificate names another host. The plan
+    // moves the policy to enforce: senders will then refuse that MX.
+    let testing = "version: STSv1\r\nmode: testing\r\nmx: mx1.example.com\r\nmax_age: 86400\r\n";
+    let pki = Pki::new();
+    let Some(addr) = free_443() else {
+        return;
+    };
+    let https = serve(
+        pki.leaf("mta-sts.example.com"),
+        response("200 OK", &["Content-Type: text/plain"], testing.as_bytes()),
+        addr,
+    )
+    .await;
+    let smtp = serve_smtp(
+        Smtp::Tls(pki.leaf("smtp.example.net")),
+        SocketAddr::new(cli::loopback(10), 0),
+    )
+    .await;
+    let zone = zone(https.ip(), "20240601", "").replace(
+        "mx1         IN A     192.0.2.1",
+        &format!("mx1         IN A     {}", smtp.ip()),
+    );
+    let (_dns, dns) = start_dns(&zone).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).unwrap();
+    let port = smtp.port().to_string();
+    let flags = ["--smtp-port", port.as_str()];
+
+    let p = plan(
+        Some((Some("20240601"), Some("20240901"))),
+        Some((Some(testing), Some(LIVE))),
+        None,
+    );
+    let (rules, findings) = lint_live_with(&p, dns, &dir, &flags).await;
+    assert!(has(&rules, "NET008", "error"), "{findings:#}");
+    // The plan leaves the policy alone: the live mode (testing) weighs.
+    let p = plan(Some((Some("20240601"), Some("20240601"))), None, None);
+    let (rules, findings) = lint_live_with(&p, dns, &dir, &flags).await;
+    assert!(has(&rules, "NET008", "warning"), "{findings:#}");
+    assert!(!has(&rules, "NET008", "error"), "{findings:#}");
 }
 
 #[test]

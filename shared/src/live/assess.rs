@@ -23,15 +23,30 @@ pub fn live_mode(live: &LiveDomain) -> Option<Mode> {
 /// The NET findings of one domain: NET001 from DNS, NET002-NET006 from the
 /// policy fetch, NET007 and NET008 from the MX probes, NET009 from the report
 /// destinations.
+///
+/// The policy fetch is judged only when the domain publishes an `_mta-sts`
+/// record (or its lookup failed): without one, senders never fetch, and a
+/// host that answers for every name (wildcard DNS, a catch-all web server) is
+/// no finding. A policy served without a record is STS001, from the offline
+/// rules.
 pub fn net_findings(live: &LiveDomain) -> Vec<Finding> {
+    net_findings_in_mode(live, live_mode(live).as_ref())
+}
+
+/// [`net_findings`] with the MX findings' severity taken from `mode` (the
+/// policy that will be in force: `lint --live` passes the planned one).
+pub fn net_findings_in_mode(live: &LiveDomain, mode: Option<&Mode>) -> Vec<Finding> {
     let d = &live.domain;
     let mut out = dns_findings(d, &live.sts, &live.policy_host);
-    if let Some(fetched) = &live.policy {
+    let record = match &live.sts {
+        Ok(a) => !a.records.is_empty(),
+        Err(e) => e.is_failure(),
+    };
+    if let (Some(fetched), true) = (&live.policy, record) {
         out.extend(fetch_findings(d, fetched));
     }
-    let mode = live_mode(live);
     for p in live.mx_probes.iter().flatten() {
-        out.extend(smtp_findings(d, &p.host, mode.as_ref(), &p.result));
+        out.extend(smtp_findings(d, &p.host, mode, &p.result));
     }
     out.extend(rua_findings(d, &live.rua));
     sort_findings(&mut out);
@@ -426,6 +441,54 @@ mod tests {
             outcome: RuaOutcome::Unchecked,
         };
         assert!(rua_findings("example.com", &[unchecked]).is_empty());
+    }
+
+    fn domain(sts: Result<TxtAnswer, DnsError>, status: u16) -> LiveDomain {
+        LiveDomain {
+            domain: "example.com".into(),
+            sts,
+            tlsrpt: Err(DnsError::NxDomain {
+                name: "_smtp._tls.example.com".into(),
+            }),
+            mx: Ok(mx(&["mx1.example.com"])),
+            policy_host: Ok(AddrAnswer::default()),
+            policy: Some(Ok(crate::live::FetchedPolicy {
+                url: crate::live::policy_url("example.com"),
+                status,
+                content_type: Some("text/html".into()),
+                location: None,
+                cache_control: None,
+                body: b"<html>not found</html>".to_vec(),
+                truncated: false,
+                elapsed: std::time::Duration::from_millis(3),
+            })),
+            mx_probes: None,
+            rua: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_fetch_is_judged_only_when_a_record_points_at_it() {
+        let record = TxtAnswer {
+            records: vec![vec![b"v=STSv1; id=1".to_vec()]],
+            ..TxtAnswer::default()
+        };
+        assert_eq!(rules(&net_findings(&domain(Ok(record), 404))), ["NET004"]);
+        // No record (a catch-all web server answers for mta-sts.<domain>):
+        // senders never fetch, nothing to say.
+        let none = || {
+            Err(DnsError::NxDomain {
+                name: "_mta-sts.example.com".into(),
+            })
+        };
+        assert!(net_findings(&domain(none(), 404)).is_empty());
+        assert!(check_findings(&domain(none(), 404)).is_empty());
+        // A failed lookup: senders may still hold a record; judged.
+        let failed = Err(DnsError::ServFail {
+            name: "_mta-sts.example.com".into(),
+            rcode: "SERVFAIL".into(),
+        });
+        assert_eq!(rules(&net_findings(&domain(failed, 404))), ["NET001", "NET004"]);
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //!
 //! For every domain of the plan, besides the plan's own findings:
 //!
-//! * the NET rules on what is served today ([`net_findings`]);
+//! * the NET rules on what is served today ([`super::assess::net_findings`]),
+//!   the MX findings weighed by the mode of the planned policy when the plan
+//!   has one (an MX certificate that `enforce` will reject is an error before
+//!   the policy that enforces it ships);
 //! * XCK004: the policy after the apply differs from the one served today, but
 //!   the `_mta-sts` id after the apply is the live one (also when the plan does
 //!   not touch the TXT record, or does not contain it);
@@ -22,7 +25,7 @@
 
 use std::collections::BTreeSet;
 
-use super::assess::{live_mode, net_findings};
+use super::assess::{live_mode, net_findings_in_mode};
 use super::gather::LiveDomain;
 use crate::diag::Severity;
 use crate::lint::{help, lint_plan_extended, Finding, LintConfig, MxSet, PlannedParts};
@@ -38,7 +41,17 @@ pub fn lint_plan_live(plan: &Plan, config: &LintConfig, live: &[LiveDomain]) -> 
         let Some(l) = live.iter().find(|l| l.domain == d) else {
             return Vec::new();
         };
-        let mut out = net_findings(l);
+        // The MX findings weigh as the policy after the apply will.
+        let planned_mode = parts
+            .input
+            .policy
+            .as_deref()
+            .map(|b| parse_policy(b, Some(d)).policy.mode);
+        let mode = match planned_mode {
+            Some(m) => m,
+            None => live_mode(l),
+        };
+        let mut out = net_findings_in_mode(l, mode.as_ref());
         out.extend(compare_domain(d, parts, l, found));
         out
     })
