@@ -29,17 +29,19 @@ Check a live domain end to end, as a sending MTA sees it:
           empty POST (Content-Type application/tlsrpt+gzip) with a 2xx or a 4xx
           that judges the body
 
-The text output first lists what was served, then the findings: every lint rule
-on the served records, policy and MX set (STS*, TLR*, POL*, XCK*), and the NET
-rules: NET001 DNS failures and dangling CNAMEs, NET002 policy host unreachable
-or TLS failure, NET003 its certificate, NET004 status not 200, NET005
-Content-Type not text/plain, NET006 charset, size, slowness or a long shared
-cache lifetime, NET007 MX without STARTTLS (error in enforce mode), with TLS
-below 1.2 or requiring SNI, or that cannot be probed (port 25 is blocked on many
-networks: --no-smtp skips the probes), NET008 MX certificate not valid for the
-MX name, untrusted or expired (error in enforce mode), NET009 report
-destinations that cannot receive reports. `stsguard explain RULE` tells what a
-rule checks and how to fix it.
+The text output first lists what was served (records with TTL and DNSSEC
+state, the policy, TLS versions and certificates), then the findings: every
+lint rule on the served records, policy and MX set (STS*, TLR*, POL*, XCK*),
+and the NET rules: NET001 DNS failures and dangling CNAMEs, NET002 policy host
+unreachable or TLS failure, NET003 its certificate (a warning 14 days before it
+ends), NET004 status not 200, NET005 Content-Type not text/plain, NET006
+charset, size, slowness or a long shared cache lifetime, NET007 MX without
+STARTTLS (error in enforce mode), with TLS below 1.2 or requiring SNI, or that
+cannot be probed (port 25 is blocked on many networks: --no-smtp skips the
+probes), NET008 MX certificate not valid for the MX name, untrusted or expired
+(error in enforce mode; a warning 14 days before it ends), NET009 report
+destinations that cannot receive reports. Every finding names the RFC section;
+`stsguard explain RULE` tells what a rule checks and how to fix it.
 
 --resolver IP[:PORT] sends every DNS query to that server (UDP and TCP) and
 connects to the policy host, the MX hosts (port --smtp-port) and https report

@@ -608,7 +608,11 @@ fn readme_lint_commands_and_config_are_true_to_the_cli() {
     for line in readme.lines().filter(|l| l.contains("stsguard lint ")) {
         let words: Vec<&str> = line.split_whitespace().collect();
         for (i, w) in words.iter().enumerate() {
-            let flag = w.trim_start_matches('[').split(['=', ']']).next().unwrap();
+            let flag = w
+                .trim_start_matches(['[', '`'])
+                .split(['=', ']', '`', ':', ','])
+                .next()
+                .unwrap();
             if !flag.starts_with("--") || flag.len() < 3 {
                 continue;
             }

@@ -424,6 +424,64 @@ async fn mx_findings_weigh_as_the_planned_policy() {
     assert!(!has(&rules, "NET008", "error"), "{findings:#}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_facts_and_an_expiry_warning() {
+    let pki = Pki::new();
+    let Some(addr) = free_443() else {
+        return;
+    };
+    // Valid today, ends in 6 days (5 full days left at the earliest).
+    let https = serve(
+        pki.leaf_for_days("mta-sts.example.com", 6),
+        response("200 OK", &["Content-Type: text/plain"], LIVE.as_bytes()),
+        addr,
+    )
+    .await;
+    let (_dns, dns) = start_dns(&zone(https.ip(), "20240601", "")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let out = stsguard(check_args(dns, &ca, "json")).await;
+    assert_eq!(out.status.code(), Some(0), "a warning is below --fail-on error");
+    let findings: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let net003: Vec<&Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "NET003")
+        .collect();
+    assert_eq!(net003.len(), 1, "{findings:#}");
+    assert_eq!(net003[0]["severity"], "warning");
+    let message = net003[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("expires in 5 day(s)") || message.contains("expires in 6 day(s)"),
+        "{message}"
+    );
+
+    let out = stsguard(check_args(dns, &ca, "text")).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("certificate for mta-sts.example.com from stsguard test CA until 20"),
+        "{text}"
+    );
+    assert!(text.contains("TLS 1.3"), "{text}");
+
+    // Not firing: a certificate with months left.
+    let Some(addr) = free_443() else {
+        return;
+    };
+    let https = serve(
+        pki.leaf_for_days("mta-sts.example.com", 90),
+        response("200 OK", &["Content-Type: text/plain"], LIVE.as_bytes()),
+        addr,
+    )
+    .await;
+    let (_dns2, dns2) = start_dns(&zone(https.ip(), "20240601", "")).await;
+    let out = stsguard(check_args(dns2, &ca, "json")).await;
+    let findings: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!findings.to_string().contains("NET003"), "{findings:#}");
+}
+
 #[test]
 fn live_flags_need_live() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stsguard"))

@@ -48,6 +48,10 @@ async fn valid_certificate() {
     assert_eq!(report.certificate, Some(CertVerdict::Valid));
     assert_eq!(report.tls_version.as_deref(), Some("TLS 1.3"));
     assert_eq!(report.tls_error, None);
+    let facts = report.certificate_facts.as_ref().unwrap();
+    assert_eq!(facts.dns_names, [MX]);
+    assert_eq!(facts.issuer.as_deref(), Some("stsguard test CA"));
+    assert!(facts.not_after > facts.not_before);
     // The same certificate comes without SNI.
     assert_eq!(
         report.without_sni,

@@ -7,6 +7,7 @@
 //!   (`stsguard check`);
 //! * [`describe`]: what was served, one line per part, for a person to read.
 
+use super::cert::{day, expires_soon};
 use super::findings::{dns_findings, fetch_findings, smtp_findings};
 use super::gather::{LiveDomain, RuaCheck, RuaOutcome};
 use super::{DnsError, FetchError, TxtAnswer};
@@ -48,8 +49,41 @@ pub fn net_findings_in_mode(live: &LiveDomain, mode: Option<&Mode>) -> Vec<Findi
     for p in live.mx_probes.iter().flatten() {
         out.extend(smtp_findings(d, &p.host, mode, &p.result));
     }
+    out.extend(expiry_findings(live));
     out.extend(rua_findings(d, &live.rua));
     sort_findings(&mut out);
+    out
+}
+
+/// NET003 and NET008 warnings for certificates that are valid today but end
+/// within [`EXPIRY_WARNING`](super::cert::EXPIRY_WARNING) (a failed renewal is
+/// the usual way an MTA-STS deployment breaks).
+pub fn expiry_findings(live: &LiveDomain) -> Vec<Finding> {
+    let d = &live.domain;
+    let mut out = Vec::new();
+    let soon = |f: &super::CertFacts| expires_soon(f, live.checked_at).map(|n| (n, day(f.not_after)));
+    if let Some(Ok(p)) = &live.policy {
+        if let Some((n, end)) = p.certificate.as_ref().and_then(soon) {
+            out.push(finding(
+                d,
+                "NET003",
+                Severity::Warning,
+                format!("the certificate of mta-sts.{d} expires in {n} day(s), on {end}: renew it before senders refuse the policy host"),
+            ));
+        }
+    }
+    for p in live.mx_probes.iter().flatten() {
+        if let Ok(r) = &p.result {
+            if let Some((n, end)) = r.certificate_facts.as_ref().and_then(soon) {
+                out.push(finding(
+                    d,
+                    "NET008",
+                    Severity::Warning,
+                    format!("the certificate of MX {} expires in {n} day(s), on {end}: renew it before senders refuse the MX", p.host),
+                ));
+            }
+        }
+    }
     out
 }
 
@@ -258,6 +292,12 @@ pub fn describe(live: &LiveDomain) -> Vec<(String, String)> {
                 format!("{} bytes", p.body.len())
             };
             let mut line = format!("{} {ct}, {size}, {} ms", p.status, p.elapsed.as_millis());
+            if let Some(v) = &p.tls_version {
+                line.push_str(&format!(", {v}"));
+            }
+            if let Some(c) = &p.certificate {
+                line.push_str(&format!(", {}", cert_line(c)));
+            }
             if let Some(body) = live.policy_body() {
                 let parsed = parse_policy(body, Some(d)).policy;
                 let mode = match &parsed.mode {
@@ -298,7 +338,11 @@ pub fn describe(live: &LiveDomain) -> Vec<(String, String)> {
                             parts.push(v.clone());
                         }
                         if let Some(c) = &r.certificate {
-                            parts.push(format!("certificate {}", cert_word(c)));
+                            let facts = r
+                                .certificate_facts
+                                .as_ref()
+                                .map_or(String::new(), |f| format!(" ({})", cert_line(f)));
+                            parts.push(format!("certificate {}{facts}", cert_word(c)));
                         }
                         if let Some(e) = &r.tls_error {
                             parts.push(shown(e.as_bytes()));
@@ -335,6 +379,20 @@ pub fn describe(live: &LiveDomain) -> Vec<(String, String)> {
         out.push((format!("report to {}", shown(c.uri.as_bytes())), text));
     }
     out
+}
+
+/// `certificate for NAMES from ISSUER until DAY`, made inert.
+fn cert_line(c: &super::CertFacts) -> String {
+    let names = if c.dns_names.is_empty() {
+        c.subject.clone().unwrap_or_else(|| "(no name)".into())
+    } else {
+        c.dns_names.join(" ")
+    };
+    let issuer = c
+        .issuer
+        .as_deref()
+        .map_or(String::new(), |i| format!(" from {i}"));
+    shown(format!("certificate for {names}{issuer} until {}", day(c.not_after)).as_bytes())
 }
 
 fn cert_word(c: &super::CertVerdict) -> String {
@@ -461,9 +519,12 @@ mod tests {
                 body: b"<html>not found</html>".to_vec(),
                 truncated: false,
                 elapsed: std::time::Duration::from_millis(3),
+                tls_version: Some("TLS 1.3".into()),
+                certificate: None,
             })),
             mx_probes: None,
             rua: Vec::new(),
+            checked_at: 1_780_000_000,
         }
     }
 

@@ -523,6 +523,8 @@ mod tests {
             body: b"version: STSv1\n".to_vec(),
             truncated: false,
             elapsed: Duration::from_millis(5),
+            tls_version: None,
+            certificate: None,
         })
     }
 
@@ -550,6 +552,7 @@ mod tests {
                 .map(|certificate| NoSniOutcome::Accepted { certificate }),
             certificate: cert,
             tls_error: None,
+            certificate_facts: None,
             elapsed: Duration::from_millis(5),
         }
     }

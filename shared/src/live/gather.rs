@@ -101,6 +101,9 @@ pub struct LiveDomain {
     pub mx_probes: Option<Vec<MxProbe>>,
     /// The report destinations checked.
     pub rua: Vec<RuaCheck>,
+    /// When the check started, Unix seconds (certificate lifetimes are judged
+    /// against it).
+    pub checked_at: i64,
 }
 
 impl LiveDomain {
@@ -129,6 +132,9 @@ where
     F: PolicyFetcher + ReportEndpoint,
     S: SmtpProbe,
 {
+    let checked_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let domain = super::trim_dot(domain);
     let host = format!("mta-sts.{domain}");
     let (sts_name, tlsrpt_name) = (format!("_mta-sts.{domain}"), format!("_smtp._tls.{domain}"));
@@ -189,6 +195,7 @@ where
         policy,
         mx_probes,
         rua,
+        checked_at,
     }
 }
 

@@ -29,6 +29,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod assess;
+pub mod cert;
 pub mod compare;
 pub mod findings;
 pub mod gather;
@@ -40,6 +41,7 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+pub use cert::CertFacts;
 pub use hickory::HickoryResolver;
 pub use reqwest_fetch::{FetcherConfig, ReqwestFetcher};
 pub use smtp::{SmtpConfig, TokioSmtpProbe};
@@ -218,6 +220,10 @@ pub struct FetchedPolicy {
     pub truncated: bool,
     /// From sending the request to the end of the body (or the cap).
     pub elapsed: Duration,
+    /// The negotiated TLS version (`TLS 1.3`), when known.
+    pub tls_version: Option<String>,
+    /// What the policy host's certificate says, when it parsed.
+    pub certificate: Option<CertFacts>,
 }
 
 /// Why the policy could not be fetched.
@@ -338,6 +344,8 @@ pub struct SmtpReport {
     /// connection failed before its handshake, or the probe's timeout ran
     /// out).
     pub without_sni: Option<NoSniOutcome>,
+    /// What the certificate sent with SNI says, after a successful handshake.
+    pub certificate_facts: Option<CertFacts>,
     /// From connecting to the end of the probe (both connections).
     pub elapsed: Duration,
 }

@@ -52,6 +52,7 @@ impl ReqwestFetcher {
             .https_only(true)
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
+            .tls_info(true)
             .user_agent(concat!("stsguard/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &config.extra_roots_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
@@ -102,6 +103,19 @@ impl PolicyFetcher for ReqwestFetcher {
         let content_type = header(CONTENT_TYPE);
         let location = header(LOCATION);
         let cache_control = cache_control(response.headers());
+        let tls = response.extensions().get::<reqwest::tls::TlsInfo>();
+        let certificate = tls
+            .and_then(reqwest::tls::TlsInfo::peer_certificate)
+            .and_then(super::cert::cert_facts);
+        let tls_version = tls.and_then(reqwest::tls::TlsInfo::version).map(|v| {
+            if v == reqwest::tls::Version::TLS_1_3 {
+                "TLS 1.3".to_owned()
+            } else if v == reqwest::tls::Version::TLS_1_2 {
+                "TLS 1.2".to_owned()
+            } else {
+                "TLS below 1.2".to_owned()
+            }
+        });
         let status = response.status().as_u16();
         // Read chunk by chunk, never more than the cap plus one byte.
         let mut body = Vec::new();
@@ -128,6 +142,8 @@ impl PolicyFetcher for ReqwestFetcher {
             body,
             truncated,
             elapsed: start.elapsed(),
+            tls_version,
+            certificate,
         })
     }
 }

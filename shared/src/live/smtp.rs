@@ -160,6 +160,7 @@ impl TokioSmtpProbe {
             certificate: None,
             tls_error: None,
             without_sni: None,
+            certificate_facts: None,
             elapsed: Duration::ZERO,
         };
         let tcp = match greeting.upgrade {
@@ -178,6 +179,12 @@ impl TokioSmtpProbe {
             Handshake::Done(tls) => {
                 report.tls_version = tls.get_ref().1.protocol_version().map(version_text);
                 report.certificate = Some(CertVerdict::Valid);
+                report.certificate_facts = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|chain| chain.first())
+                    .and_then(|leaf| super::cert::cert_facts(leaf));
                 Conn::new(host, *tls).quit().await;
             }
             Handshake::Certificate(verdict) => report.certificate = Some(verdict),

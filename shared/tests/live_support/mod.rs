@@ -180,6 +180,31 @@ impl Pki {
     }
 }
 
+impl Pki {
+    /// A leaf for `name` signed by the CA, valid from a year ago until the
+    /// start of the UTC day `days` days from today.
+    pub fn leaf_for_days(&self, name: &str, days: i64) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+        use chrono::Datelike;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let ymd = |unix: i64| {
+            let t = chrono::DateTime::from_timestamp(unix, 0).unwrap();
+            rcgen::date_time_ymd(t.year(), t.month() as u8, t.day() as u8)
+        };
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec![name.to_owned()]).unwrap();
+        params.not_before = ymd(now - 365 * 86_400);
+        params.not_after = ymd(now + days * 86_400);
+        let cert = params.signed_by(&key, &*self.ca).unwrap();
+        (
+            cert.der().clone(),
+            PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        )
+    }
+}
+
 /// A self-signed certificate for `name` (no CA).
 pub fn self_signed(name: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
     let key = KeyPair::generate().unwrap();
