@@ -2,6 +2,9 @@
 //! for one domain today: [`gather`] asks them all, [`LiveDomain`] holds the
 //! answers. Turning the answers into findings is pure ([`crate::live::assess`]).
 
+// A network edge: it reads the wall clock once (certificate lifetimes are judged against it).
+#![allow(clippy::disallowed_methods)]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
