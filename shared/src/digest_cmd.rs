@@ -15,8 +15,9 @@ use stsguard::digest::run::{run as run_digest, RunConfig, RunOutcome, Sending};
 use stsguard::digest::{day_before, render, DigestConfig};
 use stsguard::mailer::ses::SesMailer;
 use stsguard::mailer::RecordingMailer;
-use stsguard::store::s3::{client_from_env, parse_s3_url, S3Store};
-use stsguard::store::{DirStore, ObjectStore};
+use stsguard::store::ObjectStore;
+
+use crate::store_arg::{self, Store};
 
 pub(crate) const LONG_ABOUT: &str = "\
 Aggregate one UTC day of normalized reports into a digest.
@@ -136,21 +137,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let store_name = args.store.display().to_string();
-    let outcome = match store_name
-        .strip_prefix("s3://")
-        .map(|_| parse_s3_url(&store_name))
-    {
-        Some(Some((bucket, prefix))) => {
-            let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty());
-            let client = rt.block_on(client_from_env(path_style));
-            let store = S3Store::new(client, bucket, prefix);
-            rt.block_on(digest_with(&store, &config, day, now, args.send))?
-        }
-        Some(None) => bail!("--store {store_name}: expected s3://BUCKET/PREFIX"),
-        None => {
-            let store = DirStore::open(&args.store).context("the store is unusable")?;
-            rt.block_on(digest_with(&store, &config, day, now, args.send))?
-        }
+    let outcome = match store_arg::open(&rt, &args.store)? {
+        Store::S3(store) => rt.block_on(digest_with(&store, &config, day, now, args.send))?,
+        Store::Dir(store) => rt.block_on(digest_with(&store, &config, day, now, args.send))?,
     };
 
     let output = match args.format {

@@ -11,8 +11,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
-use stsguard::store::s3::{client_from_env, parse_s3_url, S3Store};
-use stsguard::store::{DirStore, ObjectStore};
+use stsguard::store::ObjectStore;
+
+use crate::store_arg::{self, Store};
 
 pub(crate) const LONG_ABOUT: &str = "\
 Ingest SMTP TLS reports (RFC 8460) into a store.
@@ -87,22 +88,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let store_name = args.store.display().to_string();
-    let sum = match store_name
-        .strip_prefix("s3://")
-        .map(|_| parse_s3_url(&store_name))
-    {
-        Some(Some((bucket, prefix))) => {
-            // An S3-compatible endpoint (AWS_ENDPOINT_URL) usually wants path-style.
-            let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty());
-            let client = rt.block_on(client_from_env(path_style));
-            let store = S3Store::new(client, bucket, prefix);
-            ingest_files(&rt, &store, &files, &store_name, args.quiet)?
-        }
-        Some(None) => bail!("--store {store_name}: expected s3://BUCKET/PREFIX"),
-        None => {
-            let store = DirStore::open(&args.store).context("the store is unusable")?;
-            ingest_files(&rt, &store, &files, &store_name, args.quiet)?
-        }
+    let sum = match store_arg::open(&rt, &args.store)? {
+        Store::S3(store) => ingest_files(&rt, &store, &files, &store_name, args.quiet)?,
+        Store::Dir(store) => ingest_files(&rt, &store, &files, &store_name, args.quiet)?,
     };
     print_summary(&sum, args.format);
     Ok(if sum.unreadable > 0 {

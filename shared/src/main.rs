@@ -8,6 +8,7 @@ mod digest_cmd;
 mod ingest_cmd;
 mod lint_cmd;
 mod live_cmd;
+mod store_arg;
 
 use std::process::ExitCode;
 
