@@ -24,7 +24,9 @@ pub(crate) enum Store {
 pub(crate) fn open(rt: &tokio::runtime::Runtime, store: &Path) -> Result<Store> {
     let name = store.display().to_string();
     if !name.starts_with("s3://") {
-        return Ok(Store::Dir(DirStore::open(store).context("the store is unusable")?));
+        return Ok(Store::Dir(
+            DirStore::open(store).context("the store is unusable")?,
+        ));
     }
     let Some((bucket, prefix)) = parse_s3_url(&name) else {
         bail!("--store {name}: expected s3://BUCKET/PREFIX");

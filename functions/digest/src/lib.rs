@@ -16,9 +16,12 @@ use serde_json::Value;
 use stsguard::digest::message::check_address;
 use stsguard::digest::run::{run, RunConfig, RunError, Sending};
 use stsguard::digest::{day_before, DigestConfig, DigestKeys};
+use stsguard::envconf::{prefix, switch};
 use stsguard::keys::Layout;
 use stsguard::mailer::Mailer;
 use stsguard::store::ObjectStore;
+
+pub use stsguard::envconf::ConfigError;
 
 /// Configuration, read once at cold start.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,28 +38,6 @@ pub struct Config {
     pub path_style: bool,
 }
 
-/// A missing or malformed configuration variable.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    /// A required variable is not set.
-    #[error("environment variable {0} must be set")]
-    Missing(&'static str),
-    /// A variable has a value that cannot be used.
-    #[error("environment variable {name}={value:?}: {why}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong with it.
-        why: String,
-    },
-}
-
-fn prefix_value(v: String) -> String {
-    stsguard::envconf::prefix(&v)
-}
-
 fn list_value(v: Option<String>) -> Vec<String> {
     v.unwrap_or_default()
         .split(',')
@@ -64,14 +45,6 @@ fn list_value(v: Option<String>) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-fn bool_value(name: &'static str, v: Option<String>, default: bool) -> Result<bool, ConfigError> {
-    stsguard::envconf::flag(v.as_deref(), default).ok_or_else(|| ConfigError::Invalid {
-        name,
-        value: v.unwrap_or_default().trim().to_owned(),
-        why: "expected true or false".into(),
-    })
 }
 
 impl Config {
@@ -102,7 +75,7 @@ impl Config {
                 why: "a bucket name, without s3:// or a prefix".into(),
             });
         }
-        let store_prefix = prefix_value(get("STSGUARD_STORE_PREFIX").unwrap_or_default());
+        let store_prefix = prefix(&get("STSGUARD_STORE_PREFIX").unwrap_or_default());
         let from = required("STSGUARD_DIGEST_FROM")?;
         check_address("From", &from).map_err(|e| ConfigError::Invalid {
             name: "STSGUARD_DIGEST_FROM",
@@ -137,9 +110,13 @@ impl Config {
                     why: "expected percentage points, a number 0 or more".into(),
                 })?;
         }
-        let send = bool_value("STSGUARD_DIGEST_SEND", get("STSGUARD_DIGEST_SEND"), true)?;
+        let send = switch(
+            "STSGUARD_DIGEST_SEND",
+            get("STSGUARD_DIGEST_SEND").as_deref(),
+            true,
+        )?;
         let path_style = match get("STSGUARD_S3_PATH_STYLE") {
-            Some(v) => bool_value("STSGUARD_S3_PATH_STYLE", Some(v), false)?,
+            Some(v) => switch("STSGUARD_S3_PATH_STYLE", Some(&v), false)?,
             None => get("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()),
         };
         Ok(Config {

@@ -19,10 +19,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use stsguard::envconf::{prefix, switch};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind, Outcome, Prepared};
 use stsguard::report::Verdicts;
 use stsguard::store::s3::{Fetched, S3Store};
 use stsguard::store::StoreError;
+
+pub use stsguard::envconf::ConfigError;
 
 /// Configuration, read once at cold start.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,36 +42,6 @@ pub struct Config {
     pub path_style: bool,
 }
 
-/// A missing or malformed configuration variable.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    /// A required variable is not set.
-    #[error("environment variable {0} must be set")]
-    Missing(&'static str),
-    /// A variable has a value that cannot be used.
-    #[error("environment variable {name}={value:?}: {why}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong with it.
-        why: &'static str,
-    },
-}
-
-fn prefix_value(v: String) -> String {
-    stsguard::envconf::prefix(&v)
-}
-
-fn bool_value(name: &'static str, v: Option<String>) -> Result<bool, ConfigError> {
-    stsguard::envconf::flag(v.as_deref(), false).ok_or_else(|| ConfigError::Invalid {
-        name,
-        value: v.unwrap_or_default().trim().to_owned(),
-        why: "expected true or false",
-    })
-}
-
 fn size_value(name: &'static str, v: Option<String>, default: usize) -> Result<usize, ConfigError> {
     match v {
         None => Ok(default),
@@ -80,7 +53,7 @@ fn size_value(name: &'static str, v: Option<String>, default: usize) -> Result<u
             .ok_or(ConfigError::Invalid {
                 name,
                 value: s,
-                why: "expected a positive number of bytes",
+                why: "expected a positive number of bytes".into(),
             }),
     }
 }
@@ -107,12 +80,11 @@ impl Config {
             return Err(ConfigError::Invalid {
                 name: "STSGUARD_BUCKET",
                 value: bucket,
-                why: "expected a bucket name, not a URL or path",
+                why: "expected a bucket name, not a URL or path".into(),
             });
         }
-        let incoming_prefix =
-            prefix_value(get("STSGUARD_INCOMING_PREFIX").unwrap_or_else(|| "incoming/".into()));
-        let store_prefix = prefix_value(get("STSGUARD_STORE_PREFIX").unwrap_or_default());
+        let incoming_prefix = prefix(&get("STSGUARD_INCOMING_PREFIX").unwrap_or_else(|| "incoming/".into()));
+        let store_prefix = prefix(&get("STSGUARD_STORE_PREFIX").unwrap_or_default());
         let allowed_domains = match get("STSGUARD_DOMAINS") {
             None => None,
             Some(list) => {
@@ -128,7 +100,7 @@ impl Config {
                     return Err(ConfigError::Invalid {
                         name: "STSGUARD_DOMAINS",
                         value: list,
-                        why: "expected comma-separated domain names",
+                        why: "expected comma-separated domain names".into(),
                     });
                 }
                 (!domains.is_empty()).then_some(domains)
@@ -136,7 +108,11 @@ impl Config {
         };
         let mut ingest = IngestConfig {
             allowed_domains,
-            require_dkim: bool_value("STSGUARD_REQUIRE_DKIM", get("STSGUARD_REQUIRE_DKIM"))?,
+            require_dkim: switch(
+                "STSGUARD_REQUIRE_DKIM",
+                get("STSGUARD_REQUIRE_DKIM").as_deref(),
+                false,
+            )?,
             ..IngestConfig::default()
         };
         ingest.limits.max_mail_bytes = size_value(
@@ -150,7 +126,7 @@ impl Config {
             ingest.limits.max_report_bytes,
         )?;
         let path_style = match get("STSGUARD_S3_PATH_STYLE") {
-            Some(v) => bool_value("STSGUARD_S3_PATH_STYLE", Some(v))?,
+            Some(v) => switch("STSGUARD_S3_PATH_STYLE", Some(&v), false)?,
             None => get("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()),
         };
         Ok(Config {
