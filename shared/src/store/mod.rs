@@ -131,6 +131,12 @@ pub struct DirStore {
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// A `map_err` for an I/O failure of `op` on `p`.
+fn io_error(op: &'static str, p: &Path) -> impl FnOnce(io::Error) -> StoreError {
+    let path = p.display().to_string();
+    move |source| StoreError::Io { op, path, source }
+}
+
 impl DirStore {
     /// Opens (and creates if needed) a store rooted at `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
@@ -153,17 +159,11 @@ impl DirStore {
         Ok(self.root.join(key))
     }
 
-    fn put_sync(&self, key: &str, body: &[u8]) -> Result<PutOutcome, StoreError> {
-        let path = self.path(key)?;
-        let io = |op, p: &Path| {
-            let path = p.display().to_string();
-            move |source| StoreError::Io { op, path, source }
-        };
-        if path.exists() {
-            return Ok(PutOutcome::AlreadyExists);
-        }
+    /// Writes `body` to a new temporary file (synced) in the directory of
+    /// `path`, creating the directory; returns the temporary file's path.
+    fn write_temp(&self, path: &Path, body: &[u8]) -> Result<PathBuf, StoreError> {
         let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir).map_err(io("create directory", dir))?;
+        std::fs::create_dir_all(dir).map_err(io_error("create directory", dir))?;
         let tmp = dir.join(format!(
             ".tmp-{}-{}",
             std::process::id(),
@@ -176,39 +176,32 @@ impl DirStore {
         };
         if let Err(e) = write() {
             let _ = std::fs::remove_file(&tmp);
-            return Err(io("write", &tmp)(e));
+            return Err(io_error("write", &tmp)(e));
         }
+        Ok(tmp)
+    }
+
+    fn put_sync(&self, key: &str, body: &[u8]) -> Result<PutOutcome, StoreError> {
+        let path = self.path(key)?;
+        if path.exists() {
+            return Ok(PutOutcome::AlreadyExists);
+        }
+        let tmp = self.write_temp(&path, body)?;
         let linked = std::fs::hard_link(&tmp, &path);
         let _ = std::fs::remove_file(&tmp);
         match linked {
             Ok(()) => Ok(PutOutcome::Created),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(PutOutcome::AlreadyExists),
-            Err(e) => Err(io("link", &path)(e)),
+            Err(e) => Err(io_error("link", &path)(e)),
         }
     }
 
     fn replace_sync(&self, key: &str, body: &[u8]) -> Result<(), StoreError> {
         let path = self.path(key)?;
-        let dir = path.parent().unwrap_or(&self.root);
-        let io = |op, p: &Path| {
-            let path = p.display().to_string();
-            move |source| StoreError::Io { op, path, source }
-        };
-        std::fs::create_dir_all(dir).map_err(io("create directory", dir))?;
-        let tmp = dir.join(format!(
-            ".tmp-{}-{}",
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let write = || -> io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(body)?;
-            f.sync_data()?;
-            std::fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| {
+        let tmp = self.write_temp(&path, body)?;
+        std::fs::rename(&tmp, &path).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            io("write", &path)(e)
+            io_error("write", &path)(e)
         })
     }
 
