@@ -5,24 +5,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::json;
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
+mod cli_support;
 
-fn stsguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stsguard"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use cli_support::{s3_bucket, samples, stsguard, text};
 
 /// Files under `root`, as sorted `/`-separated paths relative to it.
 fn files_under(root: &Path) -> Vec<String> {
@@ -234,19 +223,7 @@ fn unusable_invocations_exit_2_with_a_reason() {
 #[test]
 #[ignore = "needs a local S3 endpoint (AWS_ENDPOINT_URL): run by .ci/run"]
 fn ingests_into_an_s3_store() {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127."),
-        "needs AWS_ENDPOINT_URL on loopback, got {endpoint:?}"
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let bucket = format!("stsguard-cli-{}", std::process::id());
-    let client = rt.block_on(stsguard::store::s3::client_from_env(true));
-    rt.block_on(client.create_bucket().bucket(&bucket).send())
-        .unwrap();
+    let (rt, client, bucket) = s3_bucket("stsguard-cli");
 
     let url = format!("s3://{bucket}/tenant-a");
     let out = stsguard(&["ingest", "--store", &url, samples().to_str().unwrap()]);

@@ -3,30 +3,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod cli_support;
 
-fn stsguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stsguard"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use cli_support::{s3_bucket, samples, stsguard, text};
 
 /// A store holding the ingested samples.
 fn sample_store() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let out = stsguard(&[
         "ingest",
         "-q",
         "--store",
         dir.path().to_str().unwrap(),
-        samples.to_str().unwrap(),
+        samples().to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     dir
@@ -176,22 +165,9 @@ fn refusals_exit_2_with_a_reason() {
 #[test]
 #[ignore = "needs a local S3/SES endpoint (AWS_ENDPOINT_URL): run by .ci/run"]
 fn digests_an_s3_store_and_sends_through_ses() {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127."),
-        "needs AWS_ENDPOINT_URL on loopback, got {endpoint:?}"
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let bucket = format!("stsguard-digest-cli-{}", std::process::id());
-    let client = rt.block_on(stsguard::store::s3::client_from_env(true));
-    rt.block_on(client.create_bucket().bucket(&bucket).send())
-        .unwrap();
+    let (rt, client, bucket) = s3_bucket("stsguard-digest-cli");
     let url = format!("s3://{bucket}/tenant-b");
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let out = stsguard(&["ingest", "-q", "--store", &url, samples.to_str().unwrap()]);
+    let out = stsguard(&["ingest", "-q", "--store", &url, samples().to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let from = format!("digest-cli-{}@example.com", std::process::id());
