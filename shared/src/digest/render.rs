@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::explain::explain;
-use super::{percent, thousands, Digest, DomainDigest, Level, Status};
+use super::{percent, thousands, Count, Digest, DomainDigest, Level, Status};
 
 /// Longest piece of report text shown, in characters; longer ones are cut
 /// with an ellipsis.
@@ -71,6 +71,21 @@ fn signed_points(x: f64) -> String {
 }
 
 /// The trend against the day before and the 7-day average, as phrases.
+/// The non-empty "... with failures" lists of a domain, with their titles, as
+/// both renderers show them.
+fn failure_lists(d: &DomainDigest) -> impl Iterator<Item = (&'static str, &[Count])> {
+    [
+        (
+            "Receiving MX hosts with failures",
+            d.receiving_mx_hosts.as_slice(),
+        ),
+        ("Sending MTA addresses with failures", d.sending_ips.as_slice()),
+        ("Receiving addresses with failures", d.receiving_ips.as_slice()),
+    ]
+    .into_iter()
+    .filter(|(_, list)| !list.is_empty())
+}
+
 fn trend_parts(d: &DomainDigest) -> Vec<String> {
     let mut trend = Vec::new();
     if let Some(c) = d.trend.change_vs_previous_day {
@@ -232,14 +247,7 @@ fn domain_text(o: &mut String, d: &DomainDigest) {
             thousands(org.failed)
         );
     }
-    for (title, list) in [
-        ("Receiving MX hosts with failures", &d.receiving_mx_hosts),
-        ("Sending MTA addresses with failures", &d.sending_ips),
-        ("Receiving addresses with failures", &d.receiving_ips),
-    ] {
-        if list.is_empty() {
-            continue;
-        }
+    for (title, list) in failure_lists(d) {
         let items: Vec<String> = list
             .iter()
             .map(|c| format!("{} ({})", inert(&c.value), thousands(c.failed)))
@@ -488,14 +496,7 @@ fn domain_html(o: &mut String, d: &DomainDigest, image: Option<&str>) {
         }
         let _ = writeln!(o, "</table>");
     }
-    for (title, list) in [
-        ("Receiving MX hosts with failures", &d.receiving_mx_hosts),
-        ("Sending MTA addresses with failures", &d.sending_ips),
-        ("Receiving addresses with failures", &d.receiving_ips),
-    ] {
-        if list.is_empty() {
-            continue;
-        }
+    for (title, list) in failure_lists(d) {
         let items: Vec<String> = list
             .iter()
             .map(|c| format!("<code>{}</code> ({})", html(&c.value), thousands(c.failed)))
