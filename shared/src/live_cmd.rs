@@ -116,8 +116,6 @@ pub(crate) fn gather_domains(domains: &[String], args: &LiveArgs) -> Result<Vec<
         let options = GatherOptions {
             pin_addresses: resolver_addr.is_some(),
             smtp_port: args.smtp_port,
-            check_rua: true,
-            timeout,
         };
         let fetcher = |resolve: &[(String, SocketAddr)]| {
             ReqwestFetcher::new(FetcherConfig {

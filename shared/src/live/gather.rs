@@ -6,7 +6,6 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use futures_util::future::join_all;
 
@@ -31,10 +30,6 @@ pub struct GatherOptions {
     pub pin_addresses: bool,
     /// The MX hosts' SMTP port (25).
     pub smtp_port: u16,
-    /// Check the TLSRPT record's report destinations (NET009).
-    pub check_rua: bool,
-    /// The timeout of one fetch or probe; recorded for the messages.
-    pub timeout: Duration,
 }
 
 impl Default for GatherOptions {
@@ -42,8 +37,6 @@ impl Default for GatherOptions {
         GatherOptions {
             pin_addresses: false,
             smtp_port: 25,
-            check_rua: true,
-            timeout: Duration::from_secs(30),
         }
     }
 }
@@ -175,8 +168,8 @@ where
         });
         Some(join_all(each).await)
     };
-    let rua_uris: Vec<String> = match (&tlsrpt, options.check_rua) {
-        (Ok(answer), true) => parse_tlsrpt_records(&answer.records)
+    let rua_uris: Vec<String> = match &tlsrpt {
+        Ok(answer) => parse_tlsrpt_records(&answer.records)
             .record
             .map(|r| r.rua)
             .unwrap_or_default(),
