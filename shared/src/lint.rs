@@ -407,7 +407,6 @@ fn planned_parts<'p>(
 /// Every check of one planned domain.
 fn lint_planned_domain(plan: &crate::plan::Plan, parts: &PlannedParts<'_>, d: &str) -> Vec<Finding> {
     use crate::plan::PlannedRecord;
-    let live = kept;
     let PlannedParts {
         sts,
         tlsrpt,
@@ -436,16 +435,16 @@ fn lint_planned_domain(plan: &crate::plan::Plan, parts: &PlannedParts<'_>, d: &s
     // policy whose body is unknown but whose record is known to go away.
     let mode = body.as_deref().map(|b| parse_policy(b, Some(d)).policy.mode);
     let active = matches!(mode, Some(Some(Mode::Enforce | Mode::Testing)));
-    let kept = policy.filter(|p| live(p.action));
+    let kept_policy = policy.filter(|p| kept(p.action));
     let mut skip = |what: String, address: Option<String>| {
         findings.push(finding("PLN004", Severity::Info, d, what, address));
     };
     let others: Vec<&str> = mine
         .iter()
-        .filter(|o| live(o.action) && kept.is_some_and(|k| k.address != o.address))
+        .filter(|o| kept(o.action) && kept_policy.is_some_and(|k| k.address != o.address))
         .map(|o| o.address.as_str())
         .collect();
-    if let (Some(p), false) = (kept, others.is_empty()) {
+    if let (Some(p), false) = (kept_policy, others.is_empty()) {
         skip(
             format!(
                 "several policy files are attributed to {d}; only {} was checked, not {} (only one is \
@@ -456,7 +455,7 @@ fn lint_planned_domain(plan: &crate::plan::Plan, parts: &PlannedParts<'_>, d: &s
             Some(p.address.clone()),
         );
     }
-    if let Some(p) = kept {
+    if let Some(p) = kept_policy {
         if sts.is_empty() {
             skip(
                 format!(
@@ -499,7 +498,7 @@ fn lint_planned_domain(plan: &crate::plan::Plan, parts: &PlannedParts<'_>, d: &s
                 sts.first().map(|r| r.address.clone()),
             ));
         }
-    } else if sts.iter().any(|r| live(r.action)) {
+    } else if sts.iter().any(|r| kept(r.action)) {
         skip(
             format!(
                 "the plan has no mta-sts.txt for {d} (or none it could attribute): the policy checks \
