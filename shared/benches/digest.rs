@@ -36,7 +36,7 @@ use serde_json::Value;
 use stsguard::digest::run::{aggregate, render_all, run, RunConfig};
 use stsguard::keys::Layout;
 use stsguard::mailer::RecordingMailer;
-use stsguard::report::{report_key_id, Failure, NormalizedReport, Policy, Source, Verdicts};
+use stsguard::report::{report_key_id, Failure, NormalizedReport, ReportPolicy, Source, Verdicts};
 use stsguard::store::{DirStore, MemoryStore, ObjectStore};
 
 const DAY: &str = "2024-11-08";
@@ -104,7 +104,7 @@ fn report(rng: &mut Rng, i: u64, day: &str) -> NormalizedReport {
         end: format!("{day}T23:59:59Z"),
         day: day.into(),
         domain: domain.clone(),
-        policies: vec![Policy {
+        policies: vec![ReportPolicy {
             policy_type: "sts".into(),
             policy_domain: Some(domain.clone()),
             policy_strings: vec![

@@ -1,8 +1,9 @@
 //! Lint findings: a rule ID from the catalogue, a severity and a one-line message.
 //!
 //! Findings are data, never errors. The parsers in [`crate::records`] and
-//! [`crate::policy`] return them beside what they parsed; the linter will later
-//! add plan addresses and help text.
+//! [`crate::policy`] return them beside what they parsed; the linter turns them
+//! into [`crate::lint::Finding`]s with the domain, the plan address and the
+//! catalogue's help.
 
 use serde::{Deserialize, Serialize};
 
@@ -99,31 +100,4 @@ impl Sink {
     pub(crate) fn into_vec(self) -> Vec<Diagnostic> {
         self.list
     }
-}
-
-/// Characters of an offending value quoted in a message.
-const SHOW_CHARS: usize = 80;
-
-/// `bytes` quoted for a one-line message: lossy UTF-8, escaped, cut at 80 characters.
-pub(crate) fn show(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(SHOW_CHARS * 4)]);
-    let mut out = String::from("`");
-    for (i, c) in text.chars().enumerate() {
-        if i == SHOW_CHARS {
-            out.push('…');
-            break;
-        }
-        if c == '`' || c.is_control() || c.is_whitespace() && c != ' ' || is_invisible(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('`');
-    out
-}
-
-/// Zero-width and other invisible format characters.
-pub(crate) fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
 }

@@ -12,38 +12,51 @@
 //! * [`store`]: the [`store::ObjectStore`] trait and its local-directory and
 //!   in-memory implementations;
 //! * [`limits`]: every cap on outside input;
-//! * [`diag`]: lint findings (rule ID, severity, message);
+//! * [`names`]: DNS names, normalised and checked one way everywhere;
+//! * [`text`]: untrusted text made inert for terminals, logs, HTML and headers;
+//! * [`diag`]: grammar findings (rule ID, severity, message) (feature `lint`);
 //! * [`records`]: strict parsers for the `_mta-sts` and `_smtp._tls` TXT records;
 //! * [`policy`]: the strict `mta-sts.txt` parser and the `mx` pattern matcher;
-//! * [`lint`]: one domain's records, policy and MX set against the rule catalogue;
-//! * [`config`]: the lint configuration file (domains, policy mapping, severities, ignores);
+//! * [`lint`]: the rule catalogue, one domain's or a plan's deployment against
+//!   it, the configuration file and the output formats;
 //! * [`plan`]: the planned DNS records and policy files in `terraform show -json` output;
+//! * [`live`]: DNS, HTTPS and SMTP probes and their judges (feature `live`);
 //! * [`digest`]: one day of reports aggregated per domain, compared with the days
 //!   before, explained, rendered (text, HTML with charts, JSON) and mailed;
-//! * [`mailer`]: the [`mailer::Mailer`] trait (SES with the `aws` feature).
+//! * [`mailer`]: the [`mailer::Mailer`] trait (SES with the `ses` feature).
+//!
+//! Features name capabilities: `s3` (the S3 store), `ses` (the SES mailer),
+//! `lint` (grammars, plan reader, rules) and `live` (probes). The ingest Lambda
+//! uses `s3` alone.
 //!
 //! Nothing in `report`, `payload`, `mail` or the pure half of `ingest` touches
 //! the clock, the network or the filesystem: time and storage come in as
 //! arguments and traits.
 
-pub mod config;
+#[cfg(feature = "lint")]
 pub mod diag;
 pub mod digest;
 pub mod envconf;
 pub mod ingest;
 pub mod keys;
 pub mod limits;
+#[cfg(feature = "lint")]
 pub mod lint;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod mail;
 pub mod mailer;
+pub mod names;
 pub mod payload;
+#[cfg(feature = "lint")]
 pub mod plan;
+#[cfg(feature = "lint")]
 pub mod policy;
+#[cfg(feature = "lint")]
 pub mod records;
 pub mod report;
 pub mod store;
+pub mod text;
 
 pub use limits::Limits;
 

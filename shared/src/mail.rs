@@ -321,37 +321,9 @@ fn parse_authentication_results(value: &str, v: &mut Verdicts) {
 }
 
 /// Unfolds a header value, turns control characters into spaces, collapses runs
-/// of white space and caps the length: the result is safe to store and can never
-/// smuggle a line break into a header built from it.
+/// of white space and caps the length ([`crate::text::header`]).
 pub fn clean_header(value: &str) -> String {
-    // Fast path: printable ASCII with single spaces between words.
-    let t = value.trim_matches(|c: char| c.is_ascii_whitespace());
-    if t.len() <= MAX_HEADER_CHARS
-        && t.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
-        && !t.as_bytes().windows(2).any(|w| w == b"  ")
-    {
-        return t.to_owned();
-    }
-    let mut out = String::with_capacity(value.len().min(MAX_HEADER_CHARS));
-    let mut chars = 0usize;
-    let mut space = false;
-    for c in value.chars() {
-        if c.is_whitespace() || c.is_control() {
-            space = !out.is_empty();
-            continue;
-        }
-        if chars + usize::from(space) >= MAX_HEADER_CHARS {
-            break;
-        }
-        if space {
-            out.push(' ');
-            chars += 1;
-            space = false;
-        }
-        out.push(c);
-        chars += 1;
-    }
-    out
+    crate::text::header(value, MAX_HEADER_CHARS)
 }
 
 #[cfg(test)]

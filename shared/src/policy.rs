@@ -16,8 +16,10 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::diag::{is_invisible, show, Diagnostic, Sink};
+use crate::diag::{Diagnostic, Sink};
+use crate::names::{is_valid, Labels};
 use crate::records::Extension;
+use crate::text::{is_invisible, quoted};
 
 /// Bytes of a policy body that are read: the 64 KiB senders are told they may cap at.
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
@@ -106,20 +108,6 @@ const PUBLIC_SUFFIXES: &[&str] = &[
 /// The keys the RFC defines.
 const KNOWN_KEYS: [&str; 4] = ["version", "mode", "max_age", "mx"];
 
-/// Whether `bytes` is a domain of LDH labels (RFC 5321 §4.1.2): 1-63 letters,
-/// digits and inner hyphens per label, at most 253 bytes, no trailing dot.
-pub(crate) fn is_ldh_domain(bytes: &[u8]) -> bool {
-    !bytes.is_empty()
-        && bytes.len() <= 253
-        && bytes.split(|&b| b == b'.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-                && label.first() != Some(&b'-')
-                && label.last() != Some(&b'-')
-        })
-}
-
 /// Whether `pattern` (an `mx` value) matches the MX host `host` per RFC 8461
 /// §4.1 and Appendix B.
 ///
@@ -169,7 +157,7 @@ fn mx_problem(v: &str) -> Option<&'static str> {
         "contains `_`, which a host name cannot hold"
     } else if v.chars().any(|c| c == ' ' || c == '\t') {
         "contains whitespace; write one pattern per `mx:` line"
-    } else if !is_ldh_domain(v.strip_prefix("*.").unwrap_or(v).as_bytes()) {
+    } else if !is_valid(v.strip_prefix("*.").unwrap_or(v).as_bytes(), Labels::Ldh) {
         "is not a valid host name (labels of 1-63 letters, digits and inner hyphens)"
     } else if v
         .rsplit('.')
@@ -312,7 +300,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
             "POL001",
             format!(
                 "policy body is HTML or XML, not a key/value policy: {}",
-                show(content.as_bytes())
+                quoted(content.as_bytes())
             ),
         );
         return;
@@ -322,7 +310,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
             "POL001",
             format!(
                 "policy body is JSON, not a key/value policy: {}",
-                show(content.as_bytes())
+                quoted(content.as_bytes())
             ),
         );
         return;
@@ -335,7 +323,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
             "POL001",
             format!(
                 "policy body has no `key: value` line: {}",
-                show(content.as_bytes())
+                quoted(content.as_bytes())
             ),
         );
         return;
@@ -388,7 +376,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
                 format!(
                     "line {no} holds control character U+{:04X}: {}",
                     u32::from(c),
-                    show(line.as_bytes())
+                    quoted(line.as_bytes())
                 ),
             );
         }
@@ -398,7 +386,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
                 "POL009",
                 format!(
                     "line {no} is a comment {}; comments are outside the grammar",
-                    show(line.as_bytes())
+                    quoted(line.as_bytes())
                 ),
             );
             continue;
@@ -406,13 +394,13 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
         if trimmed.len() != line.len() {
             sink.error(
                 "POL008",
-                format!("line {no} starts with whitespace: {}", show(line.as_bytes())),
+                format!("line {no} starts with whitespace: {}", quoted(line.as_bytes())),
             );
         }
         let Some((raw_key, raw_value)) = trimmed.split_once(':') else {
             sink.error(
                 "POL001",
-                format!("line {no} is not `key: value`: {}", show(line.as_bytes())),
+                format!("line {no} is not `key: value`: {}", quoted(line.as_bytes())),
             );
             continue;
         };
@@ -420,7 +408,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
         if key.len() != raw_key.len() {
             sink.error(
                 "POL008",
-                format!("whitespace before `:` in line {no}: {}", show(line.as_bytes())),
+                format!("whitespace before `:` in line {no}: {}", quoted(line.as_bytes())),
             );
         }
         let mut value = raw_value.trim_matches(|c| c == ' ' || c == '\t');
@@ -433,7 +421,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
                 "POL008",
                 format!(
                     "the value of `{key}` holds a non-ASCII space or zero-width character: {}",
-                    show(value.as_bytes())
+                    quoted(value.as_bytes())
                 ),
             );
             cleaned = value
@@ -462,7 +450,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
                 if value != "STSv1" {
                     sink.error(
                         "POL002",
-                        format!("`version` is {}, not exactly `STSv1`", show(value.as_bytes())),
+                        format!("`version` is {}, not exactly `STSv1`", quoted(value.as_bytes())),
                     );
                 }
                 if no != 1 {
@@ -485,7 +473,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
                             "POL003",
                             format!(
                                 "`mode` is {}, not exactly `testing`, `enforce` or `none`",
-                                show(other.as_bytes())
+                                quoted(other.as_bytes())
                             ),
                         );
                         Mode::Other(other.to_owned())
@@ -508,7 +496,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
                         }
                         policy.max_age = Some(age);
                     }
-                    Err(why) => sink.error("POL004", format!("`max_age` {} {why}", show(value.as_bytes()))),
+                    Err(why) => sink.error("POL004", format!("`max_age` {} {why}", quoted(value.as_bytes()))),
                 }
             }
             "mx" => mx_line(sink, policy, &mut seen_mx, value, policy_domain),
@@ -516,7 +504,7 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
                 if !is_key(other) {
                     sink.error(
                         "POL008",
-                        format!("key {} on line {no} is not a valid key", show(other.as_bytes())),
+                        format!("key {} on line {no} is not a valid key", quoted(other.as_bytes())),
                     );
                     continue;
                 }
@@ -574,7 +562,7 @@ fn duplicate(sink: &mut Sink, key: &str, first: usize, no: usize, value: &str) {
         "POL010",
         format!(
             "`{key}` appears again on line {no} ({}); the RFC uses line {first}, but some senders use the last",
-            show(value.as_bytes())
+            quoted(value.as_bytes())
         ),
     );
 }
@@ -589,19 +577,19 @@ fn mx_line(
 ) {
     let problem = mx_problem(value);
     if let Some(why) = problem {
-        sink.error("POL006", format!("`mx` {} {why}", show(value.as_bytes())));
+        sink.error("POL006", format!("`mx` {} {why}", quoted(value.as_bytes())));
     }
     if !seen.insert(value.to_ascii_lowercase()) {
         sink.info(
             "POL011",
-            format!("`mx` {} is listed twice", show(value.as_bytes())),
+            format!("`mx` {} is listed twice", quoted(value.as_bytes())),
         );
     } else if value.bytes().any(|b| b.is_ascii_uppercase()) {
         sink.info(
             "POL011",
             format!(
                 "`mx` {} has uppercase letters; write it in lower case",
-                show(value.as_bytes())
+                quoted(value.as_bytes())
             ),
         );
     }

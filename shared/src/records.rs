@@ -15,8 +15,9 @@
 
 use serde::Serialize;
 
-use crate::diag::{show, Diagnostic, Sink};
-use crate::policy::is_ldh_domain;
+use crate::diag::{Diagnostic, Sink};
+use crate::names::{is_valid, Labels};
+use crate::text::quoted;
 
 /// TXT records examined at one name; the rest are reported and ignored.
 pub const MAX_TXT_RECORDS: usize = 64;
@@ -151,7 +152,7 @@ fn join(strings: &[Vec<u8>], p: &Proto, sink: &mut Sink) -> Joined {
                 format!(
                     "character-string {show} is {} bytes, longer than the 255 a DNS string can hold",
                     s.len(),
-                    show = show(s)
+                    show = quoted(s)
                 ),
             );
         }
@@ -167,7 +168,7 @@ fn join(strings: &[Vec<u8>], p: &Proto, sink: &mut Sink) -> Joined {
             p.grammar,
             format!(
                 "record {} is {total} bytes; only the first {MAX_RECORD_BYTES} were read",
-                show(&bytes)
+                quoted(&bytes)
             ),
         );
     }
@@ -248,7 +249,7 @@ fn split_fields(j: &Joined, p: &Proto, sink: &mut Sink) -> Vec<(usize, usize)> {
             p.grammar,
             format!(
                 "record {} is not US-ASCII (byte {pos} is 0x{:02X})",
-                show(bytes),
+                quoted(bytes),
                 bytes[pos]
             ),
         );
@@ -258,7 +259,7 @@ fn split_fields(j: &Joined, p: &Proto, sink: &mut Sink) -> Vec<(usize, usize)> {
             p.grammar,
             format!(
                 "record {} holds control character 0x{:02X} at byte {pos}",
-                show(bytes),
+                quoted(bytes),
                 bytes[pos]
             ),
         );
@@ -281,7 +282,7 @@ fn split_fields(j: &Joined, p: &Proto, sink: &mut Sink) -> Vec<(usize, usize)> {
                 p.grammar,
                 format!(
                     "{} follows `{tag_text}`: fields must be separated by `;`",
-                    show(first)
+                    quoted(first)
                 ),
             );
         } else if first_end < bytes.len() {
@@ -304,7 +305,7 @@ fn split_fields(j: &Joined, p: &Proto, sink: &mut Sink) -> Vec<(usize, usize)> {
             if k + 2 < n {
                 sink.error(
                     p.grammar,
-                    format!("empty field (`;;` or `; ;`) in record {}", show(bytes)),
+                    format!("empty field (`;;` or `; ;`) in record {}", quoted(bytes)),
                 );
             }
         } else {
@@ -362,7 +363,7 @@ fn select(records: &[Vec<Vec<u8>>], p: &Proto, unrelated: Option<&'static str>) 
                 p.version,
                 format!(
                     "record {} {reason}; it must start with exactly `{}`, so senders discard it",
-                    show(&joined.bytes),
+                    quoted(&joined.bytes),
                     String::from_utf8_lossy(p.tag)
                 ),
             ),
@@ -373,7 +374,7 @@ fn select(records: &[Vec<Vec<u8>>], p: &Proto, unrelated: Option<&'static str>) 
                         format!(
                             "unrelated TXT record {} at the name (senders discard it; a sign of a \
                              wildcard or misplaced record)",
-                            show(&joined.bytes)
+                            quoted(&joined.bytes)
                         ),
                     );
                 }
@@ -381,7 +382,7 @@ fn select(records: &[Vec<Vec<u8>>], p: &Proto, unrelated: Option<&'static str>) 
         }
     }
     if candidates.len() > 1 {
-        let shown: Vec<String> = candidates.iter().take(4).map(|j| show(&j.bytes)).collect();
+        let shown: Vec<String> = candidates.iter().take(4).map(|j| quoted(&j.bytes)).collect();
         sink.error(
             p.several,
             format!(
@@ -420,7 +421,7 @@ pub fn parse_sts_records(records: &[Vec<Vec<u8>>]) -> StsRecordResult {
         let Some(eq) = field.iter().position(|&b| b == b'=') else {
             sink.error(
                 "STS005",
-                format!("field {} is not `name=value`{note}", show(field)),
+                format!("field {} is not `name=value`{note}", quoted(field)),
             );
             continue;
         };
@@ -428,7 +429,7 @@ pub fn parse_sts_records(records: &[Vec<Vec<u8>>]) -> StsRecordResult {
         if spaced {
             sink.error(
                 "STS005",
-                format!("field {} contains whitespace{note}", show(field)),
+                format!("field {} contains whitespace{note}", quoted(field)),
             );
         }
         let (ns, ne) = trim_range(field, 0, eq);
@@ -442,7 +443,7 @@ pub fn parse_sts_records(records: &[Vec<Vec<u8>>]) -> StsRecordResult {
                     "field `{}` appears twice; the first wins per the RFC{} but some senders take the last ({})",
                     text(name),
                     first_value.map(|v| format!(" (`{v}`)")).unwrap_or_default(),
-                    show(value)
+                    quoted(value)
                 ),
             );
             continue;
@@ -457,7 +458,7 @@ pub fn parse_sts_records(records: &[Vec<Vec<u8>>]) -> StsRecordResult {
                     "STS004",
                     format!(
                         "`id` {} is not 1-32 ASCII letters or digits ({} characters)",
-                        show(value),
+                        quoted(value),
                         value.len()
                     ),
                 );
@@ -467,14 +468,14 @@ pub fn parse_sts_records(records: &[Vec<Vec<u8>>]) -> StsRecordResult {
             if !is_ext_name(name) {
                 sink.error(
                     "STS005",
-                    format!("field name {} is not a valid extension name{note}", show(name)),
+                    format!("field name {} is not a valid extension name{note}", quoted(name)),
                 );
             } else if !is_ext_value(value) && !spaced {
                 sink.error(
                     "STS005",
                     format!(
                         "value {} of field `{}` is empty or has `;`, `=` or non-visible characters",
-                        show(value),
+                        quoted(value),
                         text(name)
                     ),
                 );
@@ -501,7 +502,7 @@ pub fn parse_sts_records(records: &[Vec<Vec<u8>>]) -> StsRecordResult {
         };
         sink.error(
             "STS004",
-            format!("`id` is missing from record {}{hint}", show(bytes)),
+            format!("`id` is missing from record {}{hint}", quoted(bytes)),
         );
     }
     let discoverable = !sink.has_error() && !joined.oversize;
@@ -536,14 +537,14 @@ pub fn parse_tlsrpt_records(records: &[Vec<Vec<u8>>]) -> TlsrptRecordResult {
         let Some(eq) = field.iter().position(|&b| b == b'=') else {
             sink.error(
                 "TLR006",
-                format!("field {} is not `name=value`{note}", show(field)),
+                format!("field {} is not `name=value`{note}", quoted(field)),
             );
             continue;
         };
         if field[..eq].last().copied().is_some_and(is_wsp) || field.get(eq + 1).copied().is_some_and(is_wsp) {
             sink.error(
                 "TLR006",
-                format!("whitespace around `=` in {}{note}", show(field)),
+                format!("whitespace around `=` in {}{note}", quoted(field)),
             );
         }
         let (ns, ne) = trim_range(field, 0, eq);
@@ -569,12 +570,12 @@ pub fn parse_tlsrpt_records(records: &[Vec<Vec<u8>>]) -> TlsrptRecordResult {
             if !is_ext_name(name) {
                 sink.error(
                     "TLR006",
-                    format!("field name {} is not a valid extension name{note}", show(name)),
+                    format!("field name {} is not a valid extension name{note}", quoted(name)),
                 );
             } else if !is_ext_value(value) {
                 sink.error(
                     "TLR006",
-                    format!("value {} of field `{}` is empty or has `;`, `=`, spaces or non-visible characters{note}", show(value), text(name)),
+                    format!("value {} of field `{}` is empty or has `;`, `=`, spaces or non-visible characters{note}", quoted(value), text(name)),
                 );
             }
             sink.info(
@@ -592,7 +593,10 @@ pub fn parse_tlsrpt_records(records: &[Vec<Vec<u8>>]) -> TlsrptRecordResult {
         }
     }
     if rua_fields == 0 {
-        sink.error("TLR004", format!("`rua=` is missing from record {}", show(bytes)));
+        sink.error(
+            "TLR004",
+            format!("`rua=` is missing from record {}", quoted(bytes)),
+        );
     }
     let discoverable = !sink.has_error() && !joined.oversize;
     diagnostics.extend(sink.into_vec());
@@ -613,11 +617,11 @@ fn parse_rua(value: &[u8], note: &str, sink: &mut Sink, out: &mut Vec<String>) {
         let (s, e) = trim_range(item, 0, item.len());
         let uri = &item[s..e];
         if uri.is_empty() {
-            sink.error("TLR006", format!("empty item in the rua list {}", show(value)));
+            sink.error("TLR006", format!("empty item in the rua list {}", quoted(value)));
             continue;
         }
         if let Err((rule, why)) = check_uri(uri) {
-            sink.error(rule, format!("rua URI {} {why}{note}", show(uri)));
+            sink.error(rule, format!("rua URI {} {why}{note}", quoted(uri)));
         }
         out.push(text(uri));
     }
@@ -680,7 +684,7 @@ fn is_host(host: &[u8]) -> bool {
                 .iter()
                 .all(|&b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
     }
-    is_ldh_domain(host)
+    is_valid(host, Labels::Ldh)
 }
 
 fn check_mailto(rest: &[u8]) -> Result<(), (&'static str, &'static str)> {

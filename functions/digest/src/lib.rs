@@ -92,7 +92,7 @@ impl Config {
         }
         let domains: Vec<String> = list_value(get("STSGUARD_DOMAINS"))
             .iter()
-            .map(|d| stsguard::report::normalize_host(d))
+            .map(|d| stsguard::names::normalize(d))
             .collect();
         let mut digest = DigestConfig {
             domains,

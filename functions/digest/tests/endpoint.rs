@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
 use stsguard::keys::Layout;
 use stsguard::mailer::ses::SesMailer;
-use stsguard::report::{report_key_id, NormalizedReport, Policy, Source};
+use stsguard::report::{report_key_id, NormalizedReport, ReportPolicy, Source};
 use stsguard::store::s3::S3Store;
 use stsguard::store::ObjectStore;
 use stsguard_digest::{Config, Handler, HandlerError};
@@ -237,7 +237,7 @@ async fn more_than_a_thousand_reports_in_a_day_are_all_read() {
             } else {
                 "big.example".into()
             },
-            policies: vec![Policy {
+            policies: vec![ReportPolicy {
                 policy_type: "sts".into(),
                 policy_domain: None,
                 policy_strings: Vec::new(),

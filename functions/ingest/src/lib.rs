@@ -90,12 +90,12 @@ impl Config {
             Some(list) => {
                 let domains: Vec<String> = list
                     .split(',')
-                    .map(stsguard::report::normalize_host)
+                    .map(stsguard::names::normalize)
                     .filter(|d| !d.is_empty())
                     .collect();
                 if domains
                     .iter()
-                    .any(|d| !stsguard::report::is_valid_domain(d, false))
+                    .any(|d| !stsguard::names::is_valid(d.as_bytes(), stsguard::names::Labels::Underscore))
                 {
                     return Err(ConfigError::Invalid {
                         name: "STSGUARD_DOMAINS",

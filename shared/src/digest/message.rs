@@ -83,7 +83,7 @@ pub fn check_address(field: &'static str, a: &str) -> Result<(), MessageError> {
 /// A header value safe to write: line breaks and other control characters
 /// become spaces; non-ASCII text is encoded as an RFC 2047 encoded-word.
 fn header_value(s: &str) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean = crate::text::spaced(s, crate::text::UNCUT);
     if clean.is_ascii() {
         clean
     } else {

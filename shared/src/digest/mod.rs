@@ -152,7 +152,7 @@ pub struct DomainDigest {
     /// Comparison with the previous days.
     pub trend: Trend,
     /// What needs saying, most important first.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<DigestFinding>,
 }
 
 /// One reporting organization's sessions for a domain.
@@ -244,7 +244,7 @@ pub enum FindingCode {
 
 /// One thing the digest says about a domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
+pub struct DigestFinding {
     /// What it is about.
     pub code: FindingCode,
     /// How much it matters.
@@ -701,12 +701,12 @@ pub fn percent(p: f64) -> String {
     }
 }
 
-fn findings(d: &DomainDigest, config: &DigestConfig) -> Vec<Finding> {
+fn findings(d: &DomainDigest, config: &DigestConfig) -> Vec<DigestFinding> {
     use render::inert;
     let mut out = Vec::new();
     let name = &inert(&d.domain);
     if d.reports == 0 {
-        out.push(Finding {
+        out.push(DigestFinding {
             code: FindingCode::NoReports,
             level: Level::Warning,
             message: format!(
@@ -720,7 +720,7 @@ fn findings(d: &DomainDigest, config: &DigestConfig) -> Vec<Finding> {
     }
     if d.trend.failure_rate_jump {
         let avg = d.trend.average_7d.unwrap_or(100.0);
-        out.push(Finding {
+        out.push(DigestFinding {
             code: FindingCode::FailureRateJump,
             level: Level::Warning,
             message: format!(
@@ -733,7 +733,7 @@ fn findings(d: &DomainDigest, config: &DigestConfig) -> Vec<Finding> {
     }
     for t in &d.trend.new_result_types {
         let n = d.result_types.get(t).copied().unwrap_or(0);
-        out.push(Finding {
+        out.push(DigestFinding {
             code: FindingCode::NewResultType,
             level: Level::Warning,
             message: format!(
@@ -762,7 +762,7 @@ fn findings(d: &DomainDigest, config: &DigestConfig) -> Vec<Finding> {
         } else {
             ""
         };
-        out.push(Finding {
+        out.push(DigestFinding {
             code: FindingCode::Failures,
             level: Level::Warning,
             message: format!(
@@ -775,7 +775,7 @@ fn findings(d: &DomainDigest, config: &DigestConfig) -> Vec<Finding> {
     }
     for t in d.result_types.keys() {
         if !KNOWN_RESULT_TYPES.contains(&t.as_str()) {
-            out.push(Finding {
+            out.push(DigestFinding {
                 code: FindingCode::UnknownResultType,
                 level: Level::Info,
                 message: format!(
@@ -787,7 +787,7 @@ fn findings(d: &DomainDigest, config: &DigestConfig) -> Vec<Finding> {
         }
     }
     if d.unauthenticated_reports > 0 {
-        out.push(Finding {
+        out.push(DigestFinding {
             code: FindingCode::Unauthenticated,
             level: Level::Info,
             message: format!(
@@ -797,7 +797,7 @@ fn findings(d: &DomainDigest, config: &DigestConfig) -> Vec<Finding> {
         });
     }
     if d.reports_with_warnings > 0 {
-        out.push(Finding {
+        out.push(DigestFinding {
             code: FindingCode::ReportWarnings,
             level: Level::Info,
             message: format!(

@@ -17,36 +17,12 @@ pub const MAX_SHOWN_CHARS: usize = 120;
 /// Report text made safe to show: control characters as escapes, cut to
 /// [`MAX_SHOWN_CHARS`].
 pub fn inert(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_SHOWN_CHARS + 8));
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX_SHOWN_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            let _ = write!(out, "{}", c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::text::escaped(s, MAX_SHOWN_CHARS)
 }
 
 /// HTML-escapes [`inert`] text.
 pub fn html(s: &str) -> String {
-    let s = inert(s);
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::text::html(&inert(s))
 }
 
 /// `1 report`, `2 reports`, `1,000 sessions`.
@@ -195,7 +171,7 @@ fn domain_text(o: &mut String, d: &DomainDigest) {
     let _ = writeln!(o, "{head}\n{}", "-".repeat(head.chars().count()));
     if d.status == Status::NoReports {
         for f in &d.findings {
-            let _ = writeln!(o, "! {}", inert_long(&f.message));
+            let _ = writeln!(o, "! {}", crate::text::spaced(&f.message, crate::text::UNCUT));
         }
         return;
     }
@@ -214,7 +190,11 @@ fn domain_text(o: &mut String, d: &DomainDigest) {
     }
     for f in &d.findings {
         let mark = if f.level == Level::Warning { "!" } else { "i" };
-        let _ = writeln!(o, "{mark} {}", inert_long(&f.message));
+        let _ = writeln!(
+            o,
+            "{mark} {}",
+            crate::text::spaced(&f.message, crate::text::UNCUT)
+        );
     }
     if !d.result_types.is_empty() {
         let _ = writeln!(o, "\nFailures by result type:");
@@ -281,12 +261,6 @@ fn domain_text(o: &mut String, d: &DomainDigest) {
     if with_data > 1 {
         let _ = writeln!(o, "Last days: {}", history.join(", "));
     }
-}
-
-/// Messages quote report text already sanitized by [`inert`] where they embed
-/// it; this only keeps the whole line free of control characters.
-fn inert_long(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 fn fill_domain(s: &str, domain: &str) -> String {
@@ -423,7 +397,7 @@ fn domain_html(o: &mut String, d: &DomainDigest, image: Option<&str>) {
             o,
             "<p style=\"margin:0 0 8px\"><img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"TLS success rate per day: {}\" style=\"display:block;border:0\">\
              <span style=\"font-size:12px;color:#656d76\">TLS success rate, last 14 days (scale {}&ndash;100%; grey: no data)</span></p>",
-            html_long(src),
+            crate::text::html(src),
             super::chart::WIDTH,
             super::chart::HEIGHT,
             html(&alt),
@@ -441,7 +415,7 @@ fn domain_html(o: &mut String, d: &DomainDigest, image: Option<&str>) {
             let _ = writeln!(
                 o,
                 "<li style=\"color:{colour};margin:0 0 4px\">{}</li>",
-                html_long(&f.message)
+                crate::text::html(&f.message)
             );
         }
         let _ = writeln!(o, "</ul>");
@@ -461,7 +435,7 @@ fn domain_html(o: &mut String, d: &DomainDigest, image: Option<&str>) {
             let causes: String = e
                 .causes
                 .iter()
-                .map(|c| format!("<li>{}</li>", html_long(&fill_domain(c, &d.domain))))
+                .map(|c| format!("<li>{}</li>", crate::text::html(&fill_domain(c, &d.domain))))
                 .collect();
             let _ = writeln!(
                 o,
@@ -472,8 +446,8 @@ fn domain_html(o: &mut String, d: &DomainDigest, image: Option<&str>) {
                  <span style=\"font-size:12px;color:#656d76\">{}</span></div>",
                 html(rt),
                 count(n, "failed session"),
-                html_long(&fill_domain(e.meaning, &d.domain)),
-                code_spans(&html_long(&fill_domain(e.check_first, &d.domain))),
+                crate::text::html(&fill_domain(e.meaning, &d.domain)),
+                code_spans(&crate::text::html(&fill_domain(e.check_first, &d.domain))),
                 html(e.rfc)
             );
         }
@@ -541,24 +515,6 @@ fn code_spans(escaped: &str) -> String {
     out
 }
 
-/// HTML-escapes a longer message (findings, explanations): like [`html`] but
-/// without the length cut.
-fn html_long(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,7 +528,7 @@ mod tests {
         );
         let long = "x".repeat(500);
         assert_eq!(inert(&long).chars().count(), MAX_SHOWN_CHARS + 1);
-        assert_eq!(html_long("a<b\nc"), "a&lt;b c");
+        assert_eq!(crate::text::html("a<b\nc"), "a&lt;b c");
         assert_eq!(
             code_spans("run `a &amp; b` then `c`"),
             "run <code>a &amp; b</code> then <code>c</code>"

@@ -20,7 +20,7 @@ use super::message::{self, InlineImage, Mail, MessageError};
 use super::render;
 use super::{Aggregator, Digest, DigestConfig, DigestKeys, HISTORY_DAYS};
 use crate::keys::Layout;
-use crate::mailer::{MailError, Mailer};
+use crate::mailer::{Mailer, SendError};
 use crate::store::{ObjectStore, PutOutcome, StoreError};
 
 /// Stored reports larger than this are not read (ingest writes far smaller
@@ -104,7 +104,7 @@ pub enum RunError {
     Message(#[from] MessageError),
     /// Sending failed.
     #[error(transparent)]
-    Mail(#[from] MailError),
+    Mail(#[from] SendError),
 }
 
 impl RunError {

@@ -12,7 +12,7 @@ use super::findings::{dns_findings, fetch_findings, smtp_findings};
 use super::gather::{LiveDomain, RuaCheck, RuaOutcome};
 use super::{DnsError, FetchError, TxtAnswer};
 use crate::diag::Severity;
-use crate::lint::{help, inert, lint_domain, sort_findings, DomainInput, Finding, MxSet};
+use crate::lint::{lint_domain, sort_findings, DomainInput, Finding, MxSet};
 use crate::policy::{parse_policy, Mode};
 
 /// The policy's mode, when a policy was served.
@@ -64,23 +64,13 @@ pub fn expiry_findings(live: &LiveDomain) -> Vec<Finding> {
     let soon = |f: &super::CertFacts| expires_soon(f, live.checked_at).map(|n| (n, day(f.not_after)));
     if let Some(Ok(p)) = &live.policy {
         if let Some((n, end)) = p.certificate.as_ref().and_then(soon) {
-            out.push(finding(
-                d,
-                "NET003",
-                Severity::Warning,
-                format!("the certificate of mta-sts.{d} expires in {n} day(s), on {end}: renew it before senders refuse the policy host"),
-            ));
+            out.push(Finding::new("NET003", d, format!("the certificate of mta-sts.{d} expires in {n} day(s), on {end}: renew it before senders refuse the policy host")).with_severity(Severity::Warning));
         }
     }
     for p in live.mx_probes.iter().flatten() {
         if let Ok(r) = &p.result {
             if let Some((n, end)) = r.certificate_facts.as_ref().and_then(soon) {
-                out.push(finding(
-                    d,
-                    "NET008",
-                    Severity::Warning,
-                    format!("the certificate of MX {} expires in {n} day(s), on {end}: renew it before senders refuse the MX", p.host),
-                ));
+                out.push(Finding::new("NET008", d, format!("the certificate of MX {} expires in {n} day(s), on {end}: renew it before senders refuse the MX", p.host)).with_severity(Severity::Warning));
             }
         }
     }
@@ -131,23 +121,12 @@ pub fn check_findings(live: &LiveDomain) -> Vec<Finding> {
     if let Ok(a) = &live.sts {
         if let Some(ttl) = a.ttl.filter(|t| *t > 3600 && !a.records.is_empty()) {
             if let Some((severity, message)) = crate::lint::sts_ttl_advice(d, u64::from(ttl)) {
-                out.push(finding(d, "STS009", severity, message));
+                out.push(Finding::new("STS009", d, message).with_severity(severity));
             }
         }
     }
     sort_findings(&mut out);
     out
-}
-
-fn finding(domain: &str, rule: &'static str, severity: Severity, message: String) -> Finding {
-    inert(Finding {
-        rule,
-        severity,
-        domain: domain.to_owned(),
-        message,
-        address: None,
-        help: help(rule),
-    })
 }
 
 /// NET009: report destinations that cannot receive reports. A `mailto:`
@@ -182,10 +161,9 @@ pub fn rua_findings(domain: &str, checks: &[RuaCheck]) -> Vec<Finding> {
             RuaOutcome::Https(Err(e)) => Some(format!("cannot be reached: {e}")),
         };
         if let Some(why) = why {
-            out.push(finding(
-                domain,
+            out.push(Finding::new(
                 "NET009",
-                Severity::Warning,
+                domain,
                 format!("report destination {}: {why}", c.uri),
             ));
         }
@@ -196,20 +174,7 @@ pub fn rua_findings(domain: &str, checks: &[RuaCheck]) -> Vec<Finding> {
 /// Bytes from outside as one line: invalid UTF-8 replaced, control characters
 /// escaped, at most 200 characters.
 fn shown(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == 200 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::text::escaped_bytes(bytes, 200)
 }
 
 fn dnssec(authenticated: bool) -> &'static str {

@@ -30,10 +30,7 @@ pub struct CertFacts {
 }
 
 fn clip(s: &str) -> String {
-    s.chars()
-        .take(MAX_TEXT)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    crate::text::escaped(s, MAX_TEXT)
 }
 
 /// Reads the facts from a DER certificate; `None` when it does not parse.

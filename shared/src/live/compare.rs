@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 use super::assess::{live_mode, net_findings_in_mode};
 use super::gather::LiveDomain;
 use crate::diag::Severity;
-use crate::lint::{help, lint_plan_extended, Finding, LintConfig, MxSet, PlannedParts};
+use crate::lint::{lint_plan_extended, Finding, LintConfig, MxSet, PlannedParts};
 use crate::plan::{Action, Plan};
 use crate::policy::{mx_matches, parse_policy, Mode, Policy};
 use crate::records::parse_sts_records;
@@ -143,14 +143,11 @@ fn compare_domain(d: &str, parts: &PlannedParts<'_>, live: &LiveDomain, found: &
     let fired = |rule: &str| found.iter().any(|f| f.rule == rule);
     let url = super::policy_url(d);
     let mut push = |rule: &'static str, severity, message: String, address: Option<String>| {
-        out.push(Finding {
-            rule,
-            severity,
-            domain: d.to_owned(),
-            message,
-            address,
-            help: help(rule),
-        });
+        out.push(
+            Finding::new(rule, d, message)
+                .with_severity(severity)
+                .with_address(address),
+        );
     };
     let sts_address = parts.sts.first().map(|r| r.address.clone());
     let policy_address = parts.policy.map(|p| p.address.clone());
@@ -245,7 +242,7 @@ fn compare_domain(d: &str, parts: &PlannedParts<'_>, live: &LiveDomain, found: &
                 .max_age
                 .map_or("its max_age".to_owned(), |a| format!("max_age {a} s"));
             let mode = mode_word(served.mode.as_ref());
-            for host in planned_mx.iter().map(|h| crate::report::normalize_host(h)) {
+            for host in planned_mx.iter().map(|h| crate::names::normalize(h)) {
                 if live_hosts.contains(host.as_str()) || covers(served, &host) {
                     continue;
                 }
@@ -305,5 +302,5 @@ fn compare_domain(d: &str, parts: &PlannedParts<'_>, live: &LiveDomain, found: &
             );
         }
     }
-    out.into_iter().map(crate::lint::inert).collect()
+    out
 }

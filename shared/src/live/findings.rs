@@ -26,7 +26,7 @@ use super::{
     TxtAnswer, MAX_POLICY_BODY, TLS_BELOW_1_2,
 };
 use crate::diag::Severity;
-use crate::lint::{help, inert, sort_findings, Finding};
+use crate::lint::{sort_findings, Finding};
 use crate::policy::Mode;
 
 /// A response slower than this gets NET006.
@@ -36,17 +36,6 @@ pub const SLOW_RESPONSE: Duration = Duration::from_secs(60);
 /// this many seconds (`s-maxage`, else `max-age`) gets NET006 at severity
 /// info: RFC 8461 §8.2 suggests about 60 s.
 pub const LONG_CACHE_LIFETIME: u64 = 3600;
-
-fn finding(domain: &str, rule: &'static str, severity: Severity, message: String) -> Finding {
-    inert(Finding {
-        rule,
-        severity,
-        domain: super::trim_dot(domain),
-        message,
-        address: None,
-        help: help(rule),
-    })
-}
 
 /// NET001 from the `_mta-sts.<domain>` TXT lookup and the `mta-sts.<domain>`
 /// address lookup. NXDOMAIN or NODATA at `_mta-sts` is not a NET finding (the
@@ -58,15 +47,14 @@ pub fn dns_findings(
     sts: &Result<TxtAnswer, DnsError>,
     policy_host: &Result<AddrAnswer, DnsError>,
 ) -> Vec<Finding> {
-    let d = super::trim_dot(domain);
+    let d = crate::names::normalize(domain);
     let mut out = Vec::new();
     let host_matters = match sts {
         Ok(_) => true,
         Err(DnsError::DanglingCname { target, .. }) => {
-            out.push(finding(
-                &d,
+            out.push(Finding::new(
                 "NET001",
-                Severity::Error,
+                &d,
                 format!(
                     "_mta-sts.{d} is a CNAME to {target}, which does not exist or has no TXT record: \
                      senders find no MTA-STS record (a dangling CNAME, e.g. left behind by a provider \
@@ -76,10 +64,9 @@ pub fn dns_findings(
             true
         }
         Err(e) if e.is_failure() => {
-            out.push(finding(
-                &d,
+            out.push(Finding::new(
                 "NET001",
-                Severity::Error,
+                &d,
                 format!("the _mta-sts.{d} TXT lookup failed: {e}"),
             ));
             true
@@ -97,10 +84,9 @@ pub fn dns_findings(
                 ),
                 other => format!("cannot be resolved: {other}"),
             };
-            out.push(finding(
-                &d,
+            out.push(Finding::new(
                 "NET001",
-                Severity::Error,
+                &d,
                 format!("the policy host mta-sts.{d} {what}"),
             ));
         }
@@ -111,7 +97,7 @@ pub fn dns_findings(
 
 /// NET002-NET006 from the policy fetch.
 pub fn fetch_findings(domain: &str, fetched: &Result<FetchedPolicy, FetchError>) -> Vec<Finding> {
-    let d = super::trim_dot(domain);
+    let d = crate::names::normalize(domain);
     let mut out = Vec::new();
     let policy = match fetched {
         Ok(p) => p,
@@ -121,7 +107,7 @@ pub fn fetch_findings(domain: &str, fetched: &Result<FetchedPolicy, FetchError>)
                 FetchError::Config(_) => return out,
                 _ => "NET002",
             };
-            out.push(finding(&d, rule, Severity::Error, e.to_string()));
+            out.push(Finding::new(rule, &d, e.to_string()).with_severity(Severity::Error));
             return out;
         }
     };
@@ -137,7 +123,7 @@ pub fn fetch_findings(domain: &str, fetched: &Result<FetchedPolicy, FetchError>)
             ),
             _ => format!("{} answered {}, not 200", policy.url, policy.status),
         };
-        out.push(finding(&d, "NET004", Severity::Error, message));
+        out.push(Finding::new("NET004", &d, message));
         return out;
     }
     let (media, charset) = split_content_type(policy.content_type.as_deref());
@@ -146,14 +132,13 @@ pub fn fetch_findings(domain: &str, fetched: &Result<FetchedPolicy, FetchError>)
             Some(ct) => format!("{} is served as `{ct}`, not text/plain", policy.url),
             None => format!("{} is served without a Content-Type", policy.url),
         };
-        out.push(finding(&d, "NET005", Severity::Error, message));
+        out.push(Finding::new("NET005", &d, message));
     }
     if let Some(cs) = charset {
         if !matches!(cs.as_str(), "utf-8" | "utf8" | "us-ascii") {
-            out.push(finding(
-                &d,
+            out.push(Finding::new(
                 "NET006",
-                Severity::Warning,
+                &d,
                 format!(
                     "{} is served with charset={cs}, not utf-8 or us-ascii",
                     policy.url
@@ -162,10 +147,9 @@ pub fn fetch_findings(domain: &str, fetched: &Result<FetchedPolicy, FetchError>)
         }
     }
     if policy.truncated {
-        out.push(finding(
-            &d,
+        out.push(Finding::new(
             "NET006",
-            Severity::Warning,
+            &d,
             format!(
                 "{} body is over {MAX_POLICY_BODY} bytes (64 KiB); senders read no more",
                 policy.url
@@ -174,24 +158,25 @@ pub fn fetch_findings(domain: &str, fetched: &Result<FetchedPolicy, FetchError>)
     }
     if let Some((directive, seconds)) = policy.cache_control.as_deref().and_then(shared_cache_lifetime) {
         if seconds > LONG_CACHE_LIFETIME {
-            out.push(finding(
-                &d,
-                "NET006",
-                Severity::Info,
-                format!(
-                    "{} is served with Cache-Control {directive}={seconds}: shared caches and CDNs may \
+            out.push(
+                Finding::new(
+                    "NET006",
+                    &d,
+                    format!(
+                        "{} is served with Cache-Control {directive}={seconds}: shared caches and CDNs may \
                      serve the old policy for up to {seconds} s after a change; senders then cache the old \
                      body under the new id (about 60 s is advised)",
-                    policy.url
-                ),
-            ));
+                        policy.url
+                    ),
+                )
+                .with_severity(Severity::Info),
+            );
         }
     }
     if policy.elapsed > SLOW_RESPONSE {
-        out.push(finding(
-            &d,
+        out.push(Finding::new(
             "NET006",
-            Severity::Warning,
+            &d,
             format!(
                 "{} took {} s to answer; senders may give up after 60 s",
                 policy.url,
@@ -214,8 +199,8 @@ pub fn smtp_findings(
     mode: Option<&Mode>,
     result: &Result<SmtpReport, SmtpError>,
 ) -> Vec<Finding> {
-    let d = super::trim_dot(domain);
-    let mx = super::trim_dot(mx);
+    let d = crate::names::normalize(domain);
+    let mx = crate::names::normalize(mx);
     let strict = if mode == Some(&Mode::Enforce) {
         Severity::Error
     } else {
@@ -226,22 +211,22 @@ pub fn smtp_findings(
         Ok(r) => r,
         Err(SmtpError::Config(_)) => return out,
         Err(e) => {
-            out.push(finding(
-                &d,
-                "NET007",
-                Severity::Warning,
-                format!("MX {mx} could not be probed: {e}"),
-            ));
+            out.push(
+                Finding::new("NET007", &d, format!("MX {mx} could not be probed: {e}"))
+                    .with_severity(Severity::Warning),
+            );
             return out;
         }
     };
     if !report.starttls_offered {
-        out.push(finding(
-            &d,
-            "NET007",
-            strict,
-            format!("MX {mx} does not offer STARTTLS in its EHLO reply"),
-        ));
+        out.push(
+            Finding::new(
+                "NET007",
+                &d,
+                format!("MX {mx} does not offer STARTTLS in its EHLO reply"),
+            )
+            .with_severity(strict),
+        );
     } else if let Some(e) = &report.tls_error {
         let (severity, message) = if e.starts_with("STARTTLS answered") {
             (strict, format!("MX {mx}: {e} (TLS 1.2 or later is required)"))
@@ -259,41 +244,42 @@ pub fn smtp_findings(
                 format!("MX {mx}: {e} (TLS 1.2 or later is required)"),
             )
         };
-        out.push(finding(&d, "NET007", severity, message));
+        out.push(Finding::new("NET007", &d, message).with_severity(severity));
     }
     match &report.without_sni {
-        Some(NoSniOutcome::Refused(why)) => out.push(finding(
-            &d,
-            "NET007",
-            Severity::Warning,
-            format!(
+        Some(NoSniOutcome::Refused(why)) => out.push(
+            Finding::new(
+                "NET007",
+                &d,
+                format!(
                 "MX {mx} requires SNI: a sender that does not send SNI cannot start TLS with it ({why}); \
                  servers must not require SNI and should send a fallback certificate"
             ),
-        )),
+            )
+            .with_severity(Severity::Warning),
+        ),
         Some(NoSniOutcome::Accepted { certificate })
             if report.certificate == Some(CertVerdict::Valid) && certificate != &CertVerdict::Valid =>
         {
             let what = cert_problem(&mx, certificate).unwrap_or_default();
-            out.push(finding(
-                &d,
-                "NET007",
-                Severity::Warning,
-                format!(
+            out.push(
+                Finding::new(
+                    "NET007",
+                    &d,
+                    format!(
                     "MX {mx} sends a fallback certificate without SNI that {what}: a sender that does not \
                      send SNI rejects it (the certificate sent with SNI is valid)"
                 ),
-            ));
+                )
+                .with_severity(Severity::Warning),
+            );
         }
         _ => {}
     }
     if let Some(what) = report.certificate.as_ref().and_then(|c| cert_problem(&mx, c)) {
-        out.push(finding(
-            &d,
-            "NET008",
-            strict,
-            format!("the certificate of MX {mx} {what}"),
-        ));
+        out.push(
+            Finding::new("NET008", &d, format!("the certificate of MX {mx} {what}")).with_severity(strict),
+        );
     }
     sort_findings(&mut out);
     out

@@ -131,7 +131,7 @@ where
     let checked_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let domain = super::trim_dot(domain);
+    let domain = crate::names::normalize(domain);
     let host = format!("mta-sts.{domain}");
     let (sts_name, tlsrpt_name) = (format!("_mta-sts.{domain}"), format!("_smtp._tls.{domain}"));
     let (sts, tlsrpt, mx, policy_host) = tokio::join!(
@@ -244,7 +244,7 @@ pub(crate) fn mailto_domain(uri: &str) -> Option<String> {
         .map(|_| &uri[7..])?;
     let address = rest.split(['?', ',']).next()?;
     let (_, domain) = address.rsplit_once('@')?;
-    let domain = super::trim_dot(domain);
+    let domain = crate::names::normalize(domain);
     let ok = !domain.is_empty()
         && domain.len() <= 253
         && domain
@@ -265,7 +265,7 @@ pub(crate) fn https_host(uri: &str) -> Option<String> {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
         _ => host,
     };
-    let host = super::trim_dot(host);
+    let host = crate::names::normalize(host);
     let ok = !host.is_empty()
         && host
             .bytes()
@@ -346,5 +346,148 @@ mod tests {
         assert_eq!(https_host("http://r.example/"), None);
         assert_eq!(https_host("https:///path"), None);
         assert_eq!(https_host("https://[::1]/"), None);
+    }
+}
+
+/// How [`gather_domains`] reaches DNS, the policy hosts, the MX hosts and the
+/// report endpoints.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// Send every DNS query to this server instead of the system's resolvers,
+    /// and connect to the hosts at the addresses it gives.
+    pub resolver: Option<SocketAddr>,
+    /// PEM certificates trusted beside the web PKI roots.
+    pub extra_roots_pem: Option<Vec<u8>>,
+    /// Probe the MX hosts over SMTP.
+    pub smtp: bool,
+    /// The MX hosts' SMTP port.
+    pub smtp_port: u16,
+    /// Timeout of each policy fetch, MX probe and report-endpoint check; DNS
+    /// lookups get at most 5 s of it.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            resolver: None,
+            extra_roots_pem: None,
+            smtp: true,
+            smtp_port: 25,
+            timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why [`gather_domains`] could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveSetupError {
+    /// The HTTPS client (the extra roots, most likely) is unusable.
+    #[error("cannot set up the HTTPS client")]
+    Https(#[source] FetchError),
+    /// The DNS resolver cannot be set up.
+    #[error("cannot set up the DNS resolver")]
+    Dns(#[source] DnsError),
+    /// The SMTP probe (the extra roots, most likely) is unusable.
+    #[error("cannot set up the SMTP probe")]
+    Smtp(#[source] super::SmtpError),
+}
+
+/// At most this many domains are checked at the same time.
+pub const PARALLEL_DOMAINS: usize = 8;
+
+/// `IP` or `IP:PORT` (port 53 when not given), `[IPv6]:PORT` or a bare IPv6
+/// address; `None` when it is neither.
+pub fn parse_resolver(s: &str) -> Option<SocketAddr> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Some(addr);
+    }
+    s.trim_matches(['[', ']'])
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, 53))
+}
+
+/// Checks `domains` ([`PARALLEL_DOMAINS`] at a time) with the real resolver,
+/// fetcher and probe, and returns what was learnt, in the order given. The
+/// extra roots are checked before any network traffic.
+///
+/// # Errors
+///
+/// [`LiveSetupError`] when a client cannot be set up; what a domain serves,
+/// failures included, is in its [`LiveDomain`].
+pub async fn gather_domains(
+    domains: &[String],
+    config: &LiveConfig,
+) -> Result<Vec<LiveDomain>, LiveSetupError> {
+    use futures_util::stream::{self, StreamExt};
+
+    use super::{FetcherConfig, HickoryResolver, ReqwestFetcher, SmtpConfig, TokioSmtpProbe};
+
+    let timeout = config.timeout;
+    let dns_timeout = timeout.min(std::time::Duration::from_secs(5));
+    let fetcher = |resolve: &[(String, SocketAddr)]| {
+        ReqwestFetcher::new(FetcherConfig {
+            extra_roots_pem: config.extra_roots_pem.clone(),
+            resolve: resolve.to_vec(),
+            timeout,
+        })
+    };
+    fetcher(&[]).map_err(LiveSetupError::Https)?;
+    let resolver = match config.resolver {
+        Some(addr) => HickoryResolver::at(addr, dns_timeout),
+        None => HickoryResolver::system(dns_timeout),
+    }
+    .map_err(LiveSetupError::Dns)?;
+    let smtp = if config.smtp {
+        Some(
+            TokioSmtpProbe::new(SmtpConfig {
+                extra_roots_pem: config.extra_roots_pem.clone(),
+                port: config.smtp_port,
+                timeout,
+                ..SmtpConfig::default()
+            })
+            .map_err(LiveSetupError::Smtp)?,
+        )
+    } else {
+        None
+    };
+    let options = GatherOptions {
+        pin_addresses: config.resolver.is_some(),
+        smtp_port: config.smtp_port,
+    };
+    let (resolver, smtp, options, fetcher) = (&resolver, smtp.as_ref(), &options, &fetcher);
+    Ok(stream::iter(domains)
+        .map(|d| async move { gather(d, resolver, fetcher, smtp, options).await })
+        .buffered(PARALLEL_DOMAINS)
+        .collect()
+        .await)
+}
+
+#[cfg(test)]
+mod setup_tests {
+    use super::*;
+
+    #[test]
+    fn resolver_forms() {
+        assert_eq!(parse_resolver("127.0.0.1:5353"), "127.0.0.1:5353".parse().ok());
+        assert_eq!(parse_resolver("192.0.2.1"), "192.0.2.1:53".parse().ok());
+        assert_eq!(parse_resolver("[::1]:53"), "[::1]:53".parse().ok());
+        assert_eq!(parse_resolver("::1"), "[::1]:53".parse().ok());
+        assert!(parse_resolver("dns.example").is_none());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_bad_ca_file_fails_before_any_lookup() {
+        let config = LiveConfig {
+            extra_roots_pem: Some(
+                b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".to_vec(),
+            ),
+            // A resolver nobody answers at: reaching it would time out.
+            resolver: parse_resolver("192.0.2.1"),
+            ..LiveConfig::default()
+        };
+        let err = gather_domains(&["example.com".into()], &config).await.err();
+        assert!(matches!(err, Some(LiveSetupError::Https(_))), "{err:?}");
     }
 }

@@ -12,8 +12,8 @@ use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::TokioResolver;
 
 use super::{
-    trim_dot, AddrAnswer, DnsError, MxAnswer, MxRecord, Resolver, TxtAnswer, MAX_ANSWER_RECORDS,
-    MAX_CNAME_CHAIN, MAX_TXT_BYTES,
+    AddrAnswer, DnsError, MxAnswer, MxRecord, Resolver, TxtAnswer, MAX_ANSWER_RECORDS, MAX_CNAME_CHAIN,
+    MAX_TXT_BYTES,
 };
 
 /// A [`Resolver`] on hickory-resolver: the system's configured servers, or one
@@ -61,17 +61,19 @@ impl HickoryResolver {
     }
 
     async fn query(&self, name: &str, rtype: RecordType) -> Result<Lookup, DnsError> {
-        let fqdn = format!("{}.", trim_dot(name));
+        let fqdn = format!("{}.", crate::names::normalize(name));
         let qname = Name::from_ascii(&fqdn).map_err(|e| DnsError::Other {
-            name: trim_dot(name),
+            name: crate::names::normalize(name),
             message: format!("invalid name: {e}"),
         })?;
         // The resolver's own timeout is per attempt; this bounds the whole query.
         let whole = self.timeout.saturating_mul(3);
         match tokio::time::timeout(whole, self.inner.lookup(qname, rtype)).await {
-            Err(_) => Err(DnsError::Timeout { name: trim_dot(name) }),
+            Err(_) => Err(DnsError::Timeout {
+                name: crate::names::normalize(name),
+            }),
             Ok(Ok(lookup)) => Ok(lookup),
-            Ok(Err(e)) => Err(map_error(&trim_dot(name), rtype, &e)),
+            Ok(Err(e)) => Err(map_error(&crate::names::normalize(name), rtype, &e)),
         }
     }
 }
@@ -111,7 +113,7 @@ fn map_error(name: &str, rtype: RecordType, e: &NetError) -> DnsError {
             // that finds nothing, the error carries the query for the last
             // target, not for the name asked (the CNAME records themselves
             // are not kept in it).
-            let answered = trim_dot(&no.query.name().to_ascii());
+            let answered = crate::names::normalize(&no.query.name().to_ascii());
             match no.response_code {
                 ResponseCode::NXDomain | ResponseCode::NoError
                     if !answered.is_empty() && answered != name =>
@@ -154,7 +156,7 @@ fn cname_chain(lookup: &Lookup) -> Vec<String> {
         .answers()
         .iter()
         .filter_map(|r| match &r.data {
-            RData::CNAME(c) => Some(trim_dot(&c.0.to_ascii())),
+            RData::CNAME(c) => Some(crate::names::normalize(&c.0.to_ascii())),
             _ => None,
         })
         .take(MAX_CNAME_CHAIN)
@@ -166,11 +168,11 @@ fn cname_chain(lookup: &Lookup) -> Vec<String> {
 fn nothing(name: &str, rtype: &'static str, chain: &[String]) -> DnsError {
     match chain.last() {
         Some(target) => DnsError::DanglingCname {
-            name: trim_dot(name),
+            name: crate::names::normalize(name),
             target: target.clone(),
         },
         None => DnsError::NoData {
-            name: trim_dot(name),
+            name: crate::names::normalize(name),
             rtype,
         },
     }
@@ -231,7 +233,7 @@ impl Resolver for HickoryResolver {
             ttls.push(record.ttl);
             records.push(MxRecord {
                 preference: mx.preference,
-                exchange: trim_dot(&mx.exchange.to_ascii()),
+                exchange: crate::names::normalize(&mx.exchange.to_ascii()),
             });
         }
         if records.is_empty() {

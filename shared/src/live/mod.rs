@@ -292,12 +292,10 @@ pub trait ReportEndpoint: Send + Sync {
 
 /// The URL of a domain's policy.
 pub fn policy_url(domain: &str) -> String {
-    format!("https://mta-sts.{}/.well-known/mta-sts.txt", trim_dot(domain))
-}
-
-/// `name` lower-case without the trailing dot.
-pub(crate) fn trim_dot(name: &str) -> String {
-    name.trim_end_matches('.').to_ascii_lowercase()
+    format!(
+        "https://mta-sts.{}/.well-known/mta-sts.txt",
+        crate::names::normalize(domain)
+    )
 }
 
 /// At most this many bytes per SMTP reply line, CRLF included.

@@ -236,7 +236,7 @@ impl TokioSmtpProbe {
 
 impl SmtpProbe for TokioSmtpProbe {
     async fn probe(&self, mx_host: &str, addr: Option<SocketAddr>) -> Result<SmtpReport, SmtpError> {
-        let host = super::trim_dot(mx_host);
+        let host = crate::names::normalize(mx_host);
         let start = Instant::now();
         let mut report = match tokio::time::timeout(self.config.timeout, self.run(&host, addr)).await {
             Ok(result) => result?,

@@ -1,7 +1,7 @@
 //! Sending a built MIME message, behind a small trait: Amazon SES (with the
 //! `aws` feature) in Lambda and the CLI, a recording mailer in tests.
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "ses")]
 pub mod ses;
 
 use std::future::Future;
@@ -11,7 +11,7 @@ use std::sync::Mutex;
 /// caller returns an error so the invocation is retried.
 #[derive(Debug, thiserror::Error)]
 #[error("sending the mail failed: {message}")]
-pub struct MailError {
+pub struct SendError {
     /// The cause, as the backend described it.
     pub message: String,
 }
@@ -24,7 +24,7 @@ pub trait Mailer: Send + Sync {
         from: &str,
         to: &[String],
         raw: Vec<u8>,
-    ) -> impl Future<Output = Result<String, MailError>> + Send;
+    ) -> impl Future<Output = Result<String, SendError>> + Send;
 }
 
 /// One message a [`RecordingMailer`] was asked to send.
@@ -60,7 +60,7 @@ impl RecordingMailer {
 }
 
 impl Mailer for RecordingMailer {
-    async fn send_raw(&self, from: &str, to: &[String], raw: Vec<u8>) -> Result<String, MailError> {
+    async fn send_raw(&self, from: &str, to: &[String], raw: Vec<u8>) -> Result<String, SendError> {
         let mut sent = self
             .sent
             .lock()

@@ -5,7 +5,7 @@ use aws_sdk_ses::primitives::Blob;
 use aws_sdk_ses::types::RawMessage;
 use aws_sdk_ses::Client;
 
-use super::{MailError, Mailer};
+use super::{Mailer, SendError};
 
 /// Sends through Amazon SES.
 #[derive(Debug, Clone)]
@@ -28,11 +28,11 @@ impl SesMailer {
 }
 
 impl Mailer for SesMailer {
-    async fn send_raw(&self, from: &str, to: &[String], raw: Vec<u8>) -> Result<String, MailError> {
+    async fn send_raw(&self, from: &str, to: &[String], raw: Vec<u8>) -> Result<String, SendError> {
         let message = RawMessage::builder()
             .data(Blob::new(raw))
             .build()
-            .map_err(|e| MailError {
+            .map_err(|e| SendError {
                 message: e.to_string(),
             })?;
         let out = self
@@ -43,7 +43,7 @@ impl Mailer for SesMailer {
             .raw_message(message)
             .send()
             .await
-            .map_err(|e| MailError {
+            .map_err(|e| SendError {
                 message: aws_sdk_ses::error::DisplayErrorContext(&e).to_string(),
             })?;
         Ok(out.message_id().to_owned())

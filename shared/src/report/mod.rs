@@ -105,7 +105,7 @@ pub struct NormalizedReport {
     /// The report's policy domain: lower case, no trailing dot.
     pub domain: String,
     /// One entry per policy the sender evaluated.
-    pub policies: Vec<Policy>,
+    pub policies: Vec<ReportPolicy>,
     /// Where the report came from.
     pub source: Source,
     /// Every tolerance applied while reading the report.
@@ -114,7 +114,7 @@ pub struct NormalizedReport {
 
 /// One evaluated policy with its session counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Policy {
+pub struct ReportPolicy {
     /// `sts`, `tlsa`, `no-policy-found`, or an unknown value kept as it came.
     pub policy_type: String,
     /// The policy's domain, lower case, no trailing dot.
@@ -297,42 +297,4 @@ pub fn report_key_id(organization: &str, report_id: &str) -> String {
     h.update(report_id.as_bytes());
     let d = h.finalize();
     crate::hex(&d[..16])
-}
-
-/// Normalizes a host or domain name: trims, lower-cases, drops one trailing dot.
-pub fn normalize_host(s: &str) -> String {
-    let t = s.trim();
-    let t = t.strip_suffix('.').unwrap_or(t);
-    t.to_ascii_lowercase()
-}
-
-/// [`normalize_host`] for an owned string, reusing it when it is already normal
-/// (the common case).
-pub(crate) fn normalize_host_owned(s: String) -> String {
-    let normal = !s.ends_with('.') && s.trim().len() == s.len() && !s.bytes().any(|b| b.is_ascii_uppercase());
-    if normal {
-        s
-    } else {
-        normalize_host(&s)
-    }
-}
-
-/// Whether `s` is a syntactically valid DNS name (LDH labels and `_`, 1-63 octets
-/// each, at most 253 in all, optional `*.` prefix for patterns when `wildcard`).
-pub fn is_valid_domain(s: &str, wildcard: bool) -> bool {
-    let s = if wildcard {
-        s.strip_prefix("*.").unwrap_or(s)
-    } else {
-        s
-    };
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
 }

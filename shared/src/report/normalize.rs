@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use super::datetime::{self, Read};
 use super::raw::{Leaf, Node, RawFailure, RawPolicy, RawPolicyEntry, RawReport, RawSummary, Seq};
 use super::{
-    is_valid_domain, normalize_host, normalize_host_owned, report_key_id, sts, Failure, NormalizedReport,
-    Policy, ReportError, Source, Warning, WarningCode, KNOWN_POLICY_TYPES, KNOWN_RESULT_TYPES, REPORT_SCHEMA,
+    report_key_id, sts, Failure, NormalizedReport, ReportError, ReportPolicy, Source, Warning, WarningCode,
+    KNOWN_POLICY_TYPES, KNOWN_RESULT_TYPES, REPORT_SCHEMA,
 };
+use crate::names::{is_valid, normalize, normalize_owned, Labels};
 use crate::Limits;
 
 /// Facts from around the report (mail headers, file name) used to fill gaps and
@@ -429,7 +430,7 @@ impl Cx<'_> {
         i: usize,
         e: RawPolicyEntry,
         missing: &mut MissingFields,
-    ) -> Result<Policy, ReportError> {
+    ) -> Result<ReportPolicy, ReportError> {
         let base = Path::Index(&POLICIES, i);
         self.duplicates(&base, &e.duplicates);
         let p = match e.policy {
@@ -520,7 +521,7 @@ impl Cx<'_> {
                     );
                 }
                 list.into_iter()
-                    .map(normalize_host_owned)
+                    .map(normalize_owned)
                     .filter(|h| !h.is_empty())
                     .collect()
             }
@@ -583,7 +584,7 @@ impl Cx<'_> {
 
         let sts =
             (policy_type == "sts" && !policy_strings.is_empty()).then(|| sts::summarize(&policy_strings));
-        Ok(Policy {
+        Ok(ReportPolicy {
             policy_type,
             policy_domain,
             policy_strings,
@@ -620,11 +621,7 @@ impl Cx<'_> {
         let mut template = |cx: &mut Self, leaf: Option<Leaf>, name: &'static str, host: bool| match cx
             .string_quiet(leaf, &Path::Field(path, name))
         {
-            Ok(s) => Some(if host {
-                normalize_host(&s)
-            } else {
-                s.trim().to_owned()
-            }),
+            Ok(s) => Some(if host { normalize(&s) } else { s.trim().to_owned() }),
             Err(_) => {
                 *missing.by_field.entry(name).or_default() += 1;
                 None
@@ -680,8 +677,8 @@ impl Cx<'_> {
 
     /// Normalizes a domain and warns when it is not a valid host name.
     fn domain(&mut self, d: String, path: &Path<'_>) -> String {
-        let n = normalize_host_owned(d);
-        if !is_valid_domain(&n, false) {
+        let n = normalize_owned(d);
+        if !is_valid(n.as_bytes(), Labels::Underscore) {
             self.warn(
                 WarningCode::DomainInvalid,
                 format!("{path} {:?} is not a valid domain name", cut(&n, 80)),
@@ -690,7 +687,7 @@ impl Cx<'_> {
         n
     }
 
-    fn report_domain(&mut self, policies: &[Policy], hints: &ReportHints<'_>) -> String {
+    fn report_domain(&mut self, policies: &[ReportPolicy], hints: &ReportHints<'_>) -> String {
         let mut domains = policies.iter().filter_map(|p| p.policy_domain.as_deref());
         if let Some(first) = domains.next() {
             if let Some(other) = domains.find(|d| *d != first) {
@@ -701,7 +698,7 @@ impl Cx<'_> {
             }
             return first.to_owned();
         }
-        if let Some(h) = hints.header_domain.map(normalize_host).filter(|h| !h.is_empty()) {
+        if let Some(h) = hints.header_domain.map(normalize).filter(|h| !h.is_empty()) {
             self.warn(
                 WarningCode::DomainNotInReport,
                 format!("no policy names a policy-domain; took {h} from the TLS-Report-Domain header"),
@@ -732,7 +729,7 @@ impl Cx<'_> {
         contact: Option<&str>,
         start: &DateTime<Utc>,
     ) {
-        if let Some(h) = hints.header_domain.map(normalize_host) {
+        if let Some(h) = hints.header_domain.map(normalize) {
             if !h.is_empty() && h != domain {
                 self.warn(
                     WarningCode::HeaderMismatch,
@@ -745,8 +742,8 @@ impl Cx<'_> {
         }
         let contact_domain = contact
             .and_then(|c| c.rsplit_once('@'))
-            .map(|(_, d)| normalize_host(d.trim_end_matches('>')));
-        if let (Some(sub), Some(cd)) = (hints.header_submitter.map(normalize_host), contact_domain) {
+            .map(|(_, d)| normalize(d.trim_end_matches('>')));
+        if let (Some(sub), Some(cd)) = (hints.header_submitter.map(normalize), contact_domain) {
             if !sub.is_empty() && sub != cd {
                 self.warn(
                     WarningCode::HeaderMismatch,
@@ -798,7 +795,7 @@ fn file_name_parts(name: &str) -> Option<FileNameParts> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let mut parts = base.split('!');
     let _sender = parts.next()?;
-    let domain = normalize_host(parts.next()?);
+    let domain = normalize(parts.next()?);
     let begin = parts.next().and_then(|b| b.parse().ok());
     if domain.is_empty() || parts.next().is_none() {
         return None;

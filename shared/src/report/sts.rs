@@ -30,7 +30,7 @@ pub fn summarize<S: AsRef<str>>(lines: &[S]) -> StsSummary {
         match key.trim().to_ascii_lowercase().as_str() {
             "mode" if out.mode.is_none() => out.mode = Some(value.to_owned()),
             "max_age" if out.max_age.is_none() => out.max_age = value.parse().ok(),
-            "mx" if !value.is_empty() => out.mx.push(super::normalize_host(value)),
+            "mx" if !value.is_empty() => out.mx.push(crate::names::normalize(value)),
             _ => {}
         }
     }

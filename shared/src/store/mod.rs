@@ -7,7 +7,7 @@
 // An edge module: it touches the filesystem by design.
 #![allow(clippy::disallowed_methods)]
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "s3")]
 pub mod s3;
 
 use std::collections::BTreeMap;

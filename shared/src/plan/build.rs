@@ -1,0 +1,466 @@
+//! From the raw plan to [`Plan`]: zones and dependencies first, then every
+//! record and policy resource with its action, before and after values, and the
+//! notes for what cannot be known offline.
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+
+use super::deps::{walk_config, Frame};
+use super::json::{module_resources, s, unk, Attrs, Change, Field, RawPlan};
+use super::policies::{policy, POLICY_TYPES};
+use super::providers::{record_resource, Dotted, TxtForm, ZoneOf};
+use super::zones::{add_zone, join_name, strip_indexes, Zones};
+use super::{
+    Action, Note, NoteKind, Plan, PlannedRecord, MAX_NOTES, MAX_RECORDS_PER_RESOURCE, MAX_STRINGS_PER_RECORD,
+};
+use crate::records::{character_strings, Escapes};
+
+/// The notes of one plan, capped at [`MAX_NOTES`].
+pub(super) struct Notes(pub(super) Vec<Note>, pub(super) usize);
+
+impl Notes {
+    pub(super) fn push(&mut self, kind: NoteKind, address: &str, text: String) {
+        if self.0.len() < MAX_NOTES {
+            self.0.push(Note {
+                kind,
+                address: address.to_owned(),
+                text,
+            });
+        } else {
+            self.1 += 1;
+        }
+    }
+    pub(super) fn finish(mut self) -> Vec<Note> {
+        if self.1 > 0 {
+            self.0.push(Note {
+                kind: NoteKind::Lenient,
+                address: String::new(),
+                text: format!("{} more notes left out", self.1),
+            });
+        }
+        self.0
+    }
+}
+
+fn parse_action(actions: &[Cow<'_, str>]) -> Option<Action> {
+    let a: Vec<&str> = actions.iter().map(|a| a.as_ref()).collect();
+    Some(match a.as_slice() {
+        ["create"] => Action::Create,
+        ["update"] => Action::Update,
+        ["delete"] => Action::Delete,
+        ["no-op"] | [] => Action::NoOp,
+        ["read"] => Action::Read,
+        ["delete", "create"] | ["create", "delete"] => Action::Replace,
+        _ => return None,
+    })
+}
+
+pub(super) fn build(raw: &RawPlan<'_>) -> Plan {
+    let mut notes = Notes(Vec::new(), 0);
+    let planned = module_resources(raw.planned_values.as_ref());
+    let prior = module_resources(raw.prior_state.as_ref().and_then(|p| p.values.as_ref()));
+    let changes: &[Change<'_>] = raw.resource_changes.as_deref().unwrap_or_default();
+    let by_addr: HashMap<&str, &Change<'_>> = changes.iter().map(|c| (c.address.as_ref(), c)).collect();
+
+    let mut zones = Zones::default();
+    for r in prior.iter().chain(planned.iter()) {
+        if let Some(v) = &r.values {
+            add_zone(&mut zones, &r.address, &r.rtype, v);
+        }
+    }
+    for c in changes {
+        for v in [&c.change.before, &c.change.after].into_iter().flatten() {
+            add_zone(&mut zones, &c.address, &c.rtype, v);
+        }
+    }
+    let mut dependencies = HashMap::new();
+    if let Some(m) = raw.configuration.as_ref().and_then(|c| c.root_module.as_ref()) {
+        walk_config(
+            m,
+            &mut vec![Frame {
+                prefix: String::new(),
+                call: None,
+            }],
+            &mut zones,
+            &mut dependencies,
+        );
+    }
+
+    // (address, type, after, change); planned values first, then changes that
+    // planned_values does not show (deletions).
+    let empty = Attrs::default();
+    let mut items: Vec<(&str, &str, Option<&Attrs<'_>>, Option<&Change<'_>>)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for r in &planned {
+        if r.mode.as_deref() == Some("data") {
+            continue;
+        }
+        seen.insert(r.address.as_ref());
+        let after = Some(r.values.as_ref().unwrap_or(&empty));
+        items.push((
+            &r.address,
+            &r.rtype,
+            after,
+            by_addr.get(r.address.as_ref()).copied(),
+        ));
+    }
+    for c in changes {
+        if c.mode.as_deref() == Some("data") || seen.contains(c.address.as_ref()) {
+            continue;
+        }
+        items.push((&c.address, &c.rtype, c.change.after.as_ref(), Some(c)));
+    }
+
+    let mut plan = Plan::default();
+    let mut policy_items = Vec::new();
+    for (address, rtype, after, change) in items {
+        let is_record = record_resource(rtype).is_some();
+        let is_policy = POLICY_TYPES.contains(&rtype);
+        if !is_record && !is_policy {
+            continue;
+        }
+        let action = match change {
+            None => Action::NoOp,
+            Some(c) => match parse_action(&c.change.actions) {
+                Some(a) => a,
+                None => {
+                    let list: Vec<&str> = c.change.actions.iter().map(|a| a.as_ref()).collect();
+                    notes.push(
+                        NoteKind::Lenient,
+                        address,
+                        format!("{address}: unknown plan action {list:?}; read as no-op"),
+                    );
+                    Action::NoOp
+                }
+            },
+        };
+        let before = match action {
+            Action::Update | Action::Delete | Action::Replace => {
+                change.and_then(|c| c.change.before.as_ref())
+            }
+            _ => None,
+        };
+        let after = if action == Action::Delete { None } else { after };
+        let unknown = change.and_then(|c| c.change.after_unknown.as_ref());
+        if is_record {
+            if let Some(r) = record(address, rtype, after, before, unknown, action, &zones, &mut notes) {
+                plan.records.push(r);
+            }
+        } else if let Some(p) = policy(address, rtype, after, before, unknown, action, &mut notes) {
+            policy_items.push(p);
+        }
+    }
+
+    // Policy domain attribution.
+    let sts_domains: BTreeSet<&str> = plan
+        .records
+        .iter()
+        .filter(|r| r.action != Action::Delete && r.rtype == "TXT")
+        .filter_map(|r| r.fqdn.strip_prefix("_mta-sts."))
+        .collect();
+    // A TXT record whose name is unknown might be another domain's `_mta-sts`.
+    let unresolved = plan.records.iter().any(|r| r.rtype == "TXT" && r.fqdn.is_empty());
+    let only = if sts_domains.len() == 1 && !unresolved {
+        sts_domains.first().map(|d| (*d).to_owned())
+    } else {
+        None
+    };
+    for mut p in policy_items {
+        if p.domain.is_none() {
+            p.domain.clone_from(&only);
+        }
+        if p.domain.is_none() {
+            notes.push(
+                NoteKind::Unattributed,
+                &p.address,
+                format!(
+                    "{}: the policy file {} could not be attributed to a domain (no mta-sts.<domain> bucket \
+                 or path, and not exactly one domain with an _mta-sts record of known name in the plan)",
+                    p.address, p.bucket_or_path
+                ),
+            );
+        }
+        plan.policies.push(p);
+    }
+    plan.notes = notes.finish();
+    plan.dependencies = dependencies;
+    plan
+}
+
+/// One side (before or after) of a record resource.
+struct RecordData {
+    fqdn: Option<String>,
+    rtype: String,
+    values: Vec<Vec<Vec<u8>>>,
+    mx_hosts: Vec<String>,
+    ttl: Option<u64>,
+    alias: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    address: &str,
+    rtype: &str,
+    after: Option<&Attrs<'_>>,
+    before: Option<&Attrs<'_>>,
+    unknown: Option<&Attrs<'_>>,
+    action: Action,
+    zones: &Zones,
+    notes: &mut Notes,
+) -> Option<PlannedRecord> {
+    let u = unknown.unwrap_or(&Attrs::default()).unknown_record();
+    let after_data = after.map(|a| record_data(address, rtype, a, zones, notes));
+    let before_data = before.map(|b| record_data(address, rtype, b, zones, &mut Notes(Vec::new(), 0)));
+    let main = after_data.as_ref().or(before_data.as_ref())?;
+    let mut fqdn = main.fqdn.clone();
+    if fqdn.is_none() && after_data.is_some() {
+        fqdn = before_data.as_ref().and_then(|b| b.fqdn.clone());
+    }
+    let name_unknown = fqdn.is_none() && (u.name || u.zone);
+    let fqdn = fqdn.unwrap_or_else(|| {
+        if u.name {
+            notes.push(
+                NoteKind::AfterApply,
+                address,
+                format!("{address}: the record's name is known only after apply"),
+            );
+        } else if u.zone {
+            notes.push(
+                NoteKind::AfterApply,
+                address,
+                format!("{address}: the record's zone is known only after apply; its full name is unknown"),
+            );
+        } else {
+            notes.push(
+                NoteKind::NotInPlan,
+                address,
+                format!("{address}: the record's zone is not in the plan; its full name is unknown"),
+            );
+        }
+        String::new()
+    });
+    if u.values && action != Action::Delete {
+        notes.push(
+            NoteKind::AfterApply,
+            address,
+            format!("{address}: the record's values are known only after apply"),
+        );
+    }
+    let rtype_s = main.rtype.clone();
+    let (values, mx_hosts, ttl, alias) = match after_data {
+        Some(d) => (d.values, d.mx_hosts, d.ttl, d.alias),
+        None => (Vec::new(), Vec::new(), None, None),
+    };
+    Some(PlannedRecord {
+        address: address.to_owned(),
+        resource_type: rtype.to_owned(),
+        fqdn,
+        rtype: rtype_s,
+        values,
+        mx_hosts,
+        ttl,
+        alias,
+        action,
+        before: before_data.map(|b| b.values),
+        unknown: action != Action::Delete && (u.values || name_unknown),
+    })
+}
+
+struct UnknownRecord {
+    name: bool,
+    zone: bool,
+    values: bool,
+}
+
+impl Attrs<'_> {
+    fn unknown_record(&self) -> UnknownRecord {
+        UnknownRecord {
+            name: unk(&self.name),
+            zone: unk(&self.zone_id) || unk(&self.zone_name) || unk(&self.domain),
+            values: unk(&self.records)
+                || unk(&self.record)
+                || unk(&self.value)
+                || unk(&self.content)
+                || unk(&self.rrdatas)
+                || unk(&self.priority)
+                || unk(&self.alias),
+        }
+    }
+}
+
+fn record_data(address: &str, rtype: &str, a: &Attrs<'_>, zones: &Zones, notes: &mut Notes) -> RecordData {
+    let mut d = RecordData {
+        fqdn: None,
+        rtype: String::new(),
+        values: Vec::new(),
+        mx_hosts: Vec::new(),
+        ttl: a.ttl.as_ref().and_then(Field::uint),
+        alias: None,
+    };
+    let Some((provider, res)) = record_resource(rtype) else {
+        return d;
+    };
+    let name = s(&a.name).unwrap_or_default();
+    let computed = s(&a.fqdn)
+        .or(s(&a.hostname))
+        .filter(|f| !f.trim().is_empty())
+        .map(crate::names::normalize);
+    d.rtype = match res.rtype {
+        Some(t) => t.to_owned(),
+        None => s(&a.rtype).unwrap_or_default().to_ascii_uppercase(),
+    };
+    d.fqdn = match res.zone {
+        ZoneOf::FullName => Some(crate::names::normalize(name)).filter(|n| !n.is_empty()),
+        ZoneOf::Id => {
+            let zone = s(&a.zone_id)
+                .and_then(|z| zones.ids.get(&(provider.name, (provider.zone_id)(z))))
+                .or_else(|| zones.by_config.get(&strip_indexes(address)))
+                .map(String::as_str);
+            computed.or_else(|| join_name(name, zone))
+        }
+        ZoneOf::Name(zone) => {
+            computed.or_else(|| join_name(name, zone(a).map(crate::names::normalize).as_deref()))
+        }
+    };
+    if d.fqdn.is_none() && name.contains('.') {
+        match res.dotted {
+            Dotted::Unknown => {}
+            Dotted::Full => d.fqdn = Some(crate::names::normalize(name)),
+            Dotted::AssumedFull => {
+                notes.push(
+                    NoteKind::NotInPlan,
+                    address,
+                    format!(
+                        "{address}: the hosted zone of {name:?} is not in the plan; the name is assumed to be \
+                         fully qualified"
+                    ),
+                );
+                d.fqdn = Some(crate::names::normalize(name));
+            }
+        }
+    }
+    if let Some(al) = a.alias.as_ref().and_then(|f| f.list().first()) {
+        d.alias = al.get("name").and_then(Field::str).map(crate::names::normalize);
+    }
+    let mut rdatas = (res.rdata)(a);
+    let mut priority = a.priority.as_ref().and_then(Field::uint);
+    let mut mx_pairs: Vec<(Option<u64>, String)> = Vec::new();
+    if rdatas.len() > MAX_RECORDS_PER_RESOURCE {
+        notes.push(
+            NoteKind::Lenient,
+            address,
+            format!(
+                "{address}: {} values, only the first {MAX_RECORDS_PER_RESOURCE} are read",
+                rdatas.len()
+            ),
+        );
+        rdatas.truncate(MAX_RECORDS_PER_RESOURCE);
+    }
+    match d.rtype.as_str() {
+        "TXT" | "SPF" => {
+            for v in &rdatas {
+                let strings = match res.txt {
+                    TxtForm::Route53 => route53_txt(address, v, notes),
+                    TxtForm::Presentation => presentation(v, false).unwrap_or_else(|| {
+                        notes.push(
+                            NoteKind::Lenient,
+                            address,
+                            format!("{address}: TXT rrdata {v:?} is not valid presentation form"),
+                        );
+                        vec![v.as_bytes().to_vec()]
+                    }),
+                    TxtForm::QuotedOrPlain if v.trim_start().starts_with('"') => {
+                        presentation(v, false).unwrap_or_else(|| chunks(v))
+                    }
+                    TxtForm::QuotedOrPlain | TxtForm::Plain => chunks(v),
+                };
+                d.values.push(cap_strings(address, strings, notes));
+            }
+        }
+        "MX" => {
+            for v in &rdatas {
+                if priority.is_some() && !v.trim().contains(' ') {
+                    mx_pairs.push((priority.take(), crate::names::normalize(v)));
+                    continue;
+                }
+                let mut parts = v.split_whitespace();
+                match (parts.next(), parts.next()) {
+                    (Some(p), Some(h)) => mx_pairs.push((p.parse().ok(), crate::names::normalize(h))),
+                    (Some(h), None) => mx_pairs.push((None, crate::names::normalize(h))),
+                    _ => {}
+                }
+            }
+            mx_pairs.truncate(MAX_RECORDS_PER_RESOURCE);
+            for (pref, host) in mx_pairs {
+                let text = match pref {
+                    Some(p) => format!("{p} {host}"),
+                    None => host.clone(),
+                };
+                d.values.push(vec![text.into_bytes()]);
+                d.mx_hosts.push(host);
+            }
+        }
+        "CNAME" => {
+            d.values = rdatas
+                .iter()
+                .map(|v| vec![crate::names::normalize(v).into_bytes()])
+                .collect()
+        }
+        _ => {
+            d.values = rdatas
+                .iter()
+                .map(|v| vec![v.trim().as_bytes().to_vec()])
+                .collect()
+        }
+    }
+    d
+}
+
+fn cap_strings(address: &str, mut v: Vec<Vec<u8>>, notes: &mut Notes) -> Vec<Vec<u8>> {
+    if v.len() > MAX_STRINGS_PER_RECORD {
+        notes.push(
+            NoteKind::Lenient,
+            address,
+            format!(
+                "{address}: a TXT record of {} strings is cut to {MAX_STRINGS_PER_RECORD}",
+                v.len()
+            ),
+        );
+        v.truncate(MAX_STRINGS_PER_RECORD);
+    }
+    v
+}
+
+/// A plain TXT value as a provider that splits long text sends it: 255-byte strings.
+fn chunks(v: &str) -> Vec<Vec<u8>> {
+    if v.is_empty() {
+        return vec![Vec::new()];
+    }
+    v.as_bytes().chunks(255).map(<[u8]>::to_vec).collect()
+}
+
+/// A Route 53 TXT value as the AWS provider sends it: it strips one pair of
+/// surrounding quotes, then sends `"` + value + `"`, so `a\"\"b` and `a\" \"b`
+/// are the two strings `a` and `b`. Route 53 writes other bytes as `\ooo` octal.
+fn route53_txt(address: &str, v: &str, notes: &mut Notes) -> Vec<Vec<u8>> {
+    let inner = if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
+        &v[1..v.len() - 1]
+    } else {
+        v
+    };
+    presentation(&format!("\"{inner}\""), true).unwrap_or_else(|| {
+        notes.push(
+            NoteKind::Lenient,
+            address,
+            format!("{address}: TXT value {v:?} has unbalanced quotes; read as one string"),
+        );
+        vec![inner.as_bytes().to_vec()]
+    })
+}
+
+/// Character-strings in DNS presentation form, strictly (`None` on an unbalanced
+/// quote or a bad escape); `\DDD` is octal for Route 53, decimal otherwise.
+pub(super) fn presentation(v: &str, octal: bool) -> Option<Vec<Vec<u8>>> {
+    let escapes = if octal { Escapes::Octal } else { Escapes::Decimal };
+    character_strings(v, escapes, true)
+}

@@ -1,0 +1,63 @@
+//! The local S3 endpoint the endpoint tests write to (moto, started by
+//! `.ci/run`; `AWS_ENDPOINT_URL` on loopback).
+
+/// The endpoint, checked to be on loopback.
+pub fn endpoint() -> String {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127."),
+        "needs AWS_ENDPOINT_URL on loopback, got {endpoint:?}"
+    );
+    endpoint
+}
+
+/// An S3 client for the local endpoint (path-style addressing).
+pub async fn client() -> aws_sdk_s3::Client {
+    endpoint();
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let conf = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// A new bucket `<name>-<pid>` on the local endpoint.
+pub async fn bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
+    let bucket = format!("{name}-{}", std::process::id());
+    client.create_bucket().bucket(&bucket).send().await.unwrap();
+    bucket
+}
+
+/// A new bucket `<name>-<pid>` with the runtime and the client that made it,
+/// for synchronous tests.
+pub fn bucket_blocking(name: &str) -> (tokio::runtime::Runtime, aws_sdk_s3::Client, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(client());
+    let bucket = rt.block_on(bucket(&client, name));
+    (rt, client, bucket)
+}
+
+/// Every key in `bucket`.
+pub async fn keys(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .unwrap();
+        out.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+        match page.next_continuation_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    out.sort();
+    out
+}
