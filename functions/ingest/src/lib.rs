@@ -23,7 +23,7 @@ use stsguard::envconf::{prefix, switch};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind, Outcome, Prepared};
 use stsguard::report::Verdicts;
 use stsguard::store::s3::{Fetched, S3Store};
-use stsguard::store::StoreError;
+use stsguard::store::{ErrorChain, StoreError};
 
 pub use stsguard::envconf::ConfigError;
 
@@ -343,8 +343,9 @@ pub enum HandlerError {
     /// The event cannot be acted on.
     #[error(transparent)]
     Event(#[from] EventError),
-    /// Reading or writing S3 failed.
-    #[error("storage failed for {raw}: {source}")]
+    /// Reading or writing S3 failed. The message names the raw mail; the store's
+    /// error, and the backend's under it, are the sources.
+    #[error("storage failed for {raw}")]
     Storage {
         /// The raw mail being processed.
         raw: String,
@@ -355,6 +356,19 @@ pub enum HandlerError {
     /// The raw mail named by the event does not exist (yet).
     #[error("raw mail s3://{0} not found")]
     RawMissing(String),
+}
+
+/// What the Lambda runtime reports for a failed invocation (the `errorMessage`
+/// of the result and of the on-failure destination's record): the error with all
+/// its causes, so that a storage failure names the backend's error and not just
+/// the operation. (The runtime also logs the error's `Debug` form.)
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: std::any::type_name::<HandlerError>().to_owned(),
+            error_message: ErrorChain(&e).to_string(),
+        }
+    }
 }
 
 /// The handler: S3 client and configuration, built once per cold start.

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
+use lambda_runtime::Diagnostic;
 use serde_json::Value;
 use stsguard::ingest::RejectedRecord;
 use stsguard::report::NormalizedReport;
@@ -225,6 +226,10 @@ async fn storage_failures_are_errors_and_leave_nothing_half_written() {
     ev["Records"].as_array_mut().unwrap().truncate(1);
     let err = handler.handle(ev, now()).await.unwrap_err();
     assert!(matches!(err, HandlerError::Storage { .. }), "{err}");
+    // What the runtime reports names S3's answer, not just the operation.
+    let message = Diagnostic::from(err).error_message;
+    assert!(message.starts_with("storage failed for "), "{message}");
+    assert!(message.contains("NoSuchBucket"), "{message}");
     assert_eq!(
         all_keys(&client, &raw_bucket).await,
         ["incoming/m1crosoft0report7mail2id"]
@@ -254,6 +259,8 @@ async fn storage_failures_are_errors_and_leave_nothing_half_written() {
         .await
         .unwrap_err();
     assert!(matches!(err, HandlerError::Storage { .. }), "{err}");
+    let message = Diagnostic::from(err).error_message;
+    assert!(message.contains("dispatch failure"), "{message}");
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@
 pub mod s3;
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::future::Future;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -49,16 +50,39 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
-    /// An error of a remote store.
-    #[error("{op} {key}: {message}")]
+    /// An error of a remote store. The message names the operation and key; the
+    /// backend's own error is the [`source`](std::error::Error::source), so print
+    /// the whole chain (anyhow's `{:#}`, or [`ErrorChain`]) to see why.
+    #[error("{op} {key}")]
     Remote {
         /// The operation.
         op: &'static str,
         /// The key or prefix.
         key: String,
-        /// The cause, as the backend described it.
-        message: String,
+        /// The cause: the backend's error (for S3, the SDK's).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+}
+
+/// Prints an error followed by its causes (each
+/// [`source`](std::error::Error::source) in turn), separated by `: `, as
+/// anyhow's `{:#}` does. For the places that print a [`StoreError`], or an
+/// error wrapping one, without anyhow: a [`StoreError::Remote`]'s own message
+/// names only the operation and key.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
 }
 
 /// Get, put-if-absent and list by prefix.
@@ -388,7 +412,7 @@ impl ObjectStore for MemoryStore {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn block_on<F: Future>(f: F) -> F::Output {
@@ -396,6 +420,40 @@ mod tests {
             .build()
             .unwrap()
             .block_on(f)
+    }
+
+    #[test]
+    fn a_remote_error_keeps_its_cause_as_the_source_and_the_chain_prints_it() {
+        use std::error::Error as _;
+        let err = StoreError::Remote {
+            op: "put",
+            key: "reports/v1/x.json".into(),
+            source: Box::new(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                "connection refused",
+            )),
+        };
+        assert_eq!(err.to_string(), "put reports/v1/x.json");
+        let cause = err.source().expect("a source");
+        let io = cause
+            .downcast_ref::<io::Error>()
+            .expect("the backend's own error");
+        assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            ErrorChain(&err).to_string(),
+            "put reports/v1/x.json: connection refused"
+        );
+
+        // Wrapped as callers wrap it, the cause is still printed, once.
+        #[derive(Debug, thiserror::Error)]
+        #[error("storage failed for b/k")]
+        struct Wrapper(#[source] StoreError);
+        assert_eq!(
+            ErrorChain(&Wrapper(err)).to_string(),
+            "storage failed for b/k: put reports/v1/x.json: connection refused"
+        );
+        let bad = check_key("../x").unwrap_err();
+        assert_eq!(ErrorChain(&bad).to_string(), bad.to_string());
     }
 
     #[test]
