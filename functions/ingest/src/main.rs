@@ -22,7 +22,7 @@ async fn main() -> Result<(), Error> {
         }
     };
     let client = stsguard::store::s3::client_from_env(config.path_style).await;
-    let handler = Handler::new(client, config);
+    let handler = Handler::s3(client, config);
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());

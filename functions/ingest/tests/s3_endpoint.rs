@@ -104,7 +104,7 @@ async fn ses_event_end_to_end_and_redelivery() {
         sample("google-eden.eml"),
     )
     .await;
-    let handler = Handler::new(client.clone(), config(&b));
+    let handler = Handler::s3(client.clone(), config(&b));
     let event = fixture("ses-lambda-action.json", &b);
 
     let resp = handler.handle(event.clone(), now()).await.unwrap();
@@ -172,7 +172,7 @@ async fn s3_event_ingests_and_quarantines() {
         sample("broken-truncated-gzip.eml"),
     )
     .await;
-    let handler = Handler::new(client.clone(), config(&b));
+    let handler = Handler::s3(client.clone(), config(&b));
     let resp = handler
         .handle(fixture("s3-object-created.json", &b), now())
         .await
@@ -221,7 +221,7 @@ async fn storage_failures_are_errors_and_leave_nothing_half_written() {
         sample("microsoft-eden.eml"),
     )
     .await;
-    let handler = Handler::new(client.clone(), config("stsguard-no-such-bucket-for-results"));
+    let handler = Handler::s3(client.clone(), config("stsguard-no-such-bucket-for-results"));
     let mut ev = fixture("s3-object-created.json", &raw_bucket);
     ev["Records"].as_array_mut().unwrap().truncate(1);
     let err = handler.handle(ev, now()).await.unwrap_err();
@@ -237,7 +237,7 @@ async fn storage_failures_are_errors_and_leave_nothing_half_written() {
 
     // The raw mail named by an SES event is missing: an error, so Lambda retries.
     let empty = bucket(&client, "empty").await;
-    let handler = Handler::new(client.clone(), config(&empty));
+    let handler = Handler::s3(client.clone(), config(&empty));
     let err = handler
         .handle(fixture("ses-lambda-action.json", &empty), now())
         .await
@@ -253,7 +253,7 @@ async fn storage_failures_are_errors_and_leave_nothing_half_written() {
             .endpoint_url("http://127.0.0.1:9")
             .build(),
     );
-    let handler = Handler::new(down, config(&empty));
+    let handler = Handler::s3(down, config(&empty));
     let err = handler
         .handle(fixture("ses-lambda-action.json", &empty), now())
         .await
@@ -278,7 +278,7 @@ async fn oversize_raw_mail_is_hashed_by_streaming_and_quarantined() {
     .await;
     let mut cfg = config(&b);
     cfg.ingest.limits.max_mail_bytes = 100;
-    let resp = Handler::new(client.clone(), cfg)
+    let resp = Handler::s3(client.clone(), cfg)
         .handle(fixture("ses-lambda-action.json", &b), now())
         .await
         .unwrap();

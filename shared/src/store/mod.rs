@@ -90,7 +90,7 @@ pub trait ObjectStore: Send + Sync {
     /// Reads an object whole; `None` when absent. Meant for the objects this
     /// store's own writers produced (bounded by the caps they applied); input from
     /// outside, such as raw mail, is read with a capped reader instead
-    /// (`S3Store::get_capped`, the CLI's capped file read).
+    /// ([`RawSource::get_capped`], the CLI's capped file read).
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
     /// Writes an object unless one exists under the key.
     fn put_if_absent(
@@ -120,6 +120,35 @@ pub trait ObjectStore: Send + Sync {
     }
     /// Lists the keys under a prefix, sorted.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
+
+/// What [`RawSource::get_capped`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The whole object, at most the cap.
+    Whole(Vec<u8>),
+    /// The object is larger than the cap: it was hashed, not kept.
+    TooLarge {
+        /// SHA-256 of the whole object, lower-case hex.
+        sha256: String,
+        /// Its size in bytes.
+        bytes: u64,
+    },
+}
+
+/// Where raw input comes from: objects named as events name them, by bucket and
+/// key (any key: not under a store prefix, not checked as a store key), read
+/// under a cap. The ingest Lambda reads the raw mail of each event through it.
+pub trait RawSource: Send + Sync {
+    /// Reads object `key` of `bucket`, keeping at most `cap` bytes. A larger
+    /// object is [`Fetched::TooLarge`] with the SHA-256 and size of the whole
+    /// object. `None` when absent.
+    fn get_capped(
+        &self,
+        bucket: &str,
+        key: &str,
+        cap: usize,
+    ) -> impl Future<Output = Result<Option<Fetched>, StoreError>> + Send;
 }
 
 /// Checks that a key is a safe relative path: non-empty `/`-separated segments,
@@ -410,6 +439,25 @@ impl ObjectStore for MemoryStore {
     }
 }
 
+/// Raw objects of any bucket, each stored under `bucket/key` (for tests: put
+/// the raw input with [`ObjectStore::put`]). The key read is not checked as a
+/// store key, as events may name any key; one never stored is absent.
+impl RawSource for MemoryStore {
+    async fn get_capped(&self, bucket: &str, key: &str, cap: usize) -> Result<Option<Fetched>, StoreError> {
+        let m = self.lock();
+        Ok(m.get(&format!("{bucket}/{key}")).map(|body| {
+            if body.len() > cap {
+                Fetched::TooLarge {
+                    sha256: crate::sha256_hex(body),
+                    bytes: body.len() as u64,
+                }
+            } else {
+                Fetched::Whole(body.clone())
+            }
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -454,6 +502,41 @@ mod tests {
         );
         let bad = check_key("../x").unwrap_err();
         assert_eq!(ErrorChain(&bad).to_string(), bad.to_string());
+    }
+
+    #[test]
+    fn memory_raw_source_honours_the_cap_and_hashes_the_whole_object() {
+        let mem = MemoryStore::new();
+        let body = b"0123456789".to_vec();
+        block_on(async {
+            mem.put("mail/incoming/a b!", body.clone()).await.unwrap();
+            assert_eq!(
+                mem.get_capped("mail", "incoming/a b!", 10).await.unwrap(),
+                Some(Fetched::Whole(body.clone()))
+            );
+            assert_eq!(
+                mem.get_capped("mail", "incoming/a b!", 9).await.unwrap(),
+                Some(Fetched::TooLarge {
+                    sha256: crate::sha256_hex(&body),
+                    bytes: 10
+                })
+            );
+            assert_eq!(
+                mem.get_capped("mail", "incoming/a b!", 0).await.unwrap(),
+                Some(Fetched::TooLarge {
+                    sha256: crate::sha256_hex(&body),
+                    bytes: 10
+                })
+            );
+            assert_eq!(mem.get_capped("other", "incoming/a b!", 10).await.unwrap(), None);
+            assert_eq!(mem.get_capped("mail", "incoming/none", 10).await.unwrap(), None);
+            assert_eq!(mem.get_capped("mail", "../x", 10).await.unwrap(), None);
+            mem.put("mail/incoming/empty", Vec::new()).await.unwrap();
+            assert_eq!(
+                mem.get_capped("mail", "incoming/empty", 0).await.unwrap(),
+                Some(Fetched::Whole(Vec::new()))
+            );
+        });
     }
 
     #[test]

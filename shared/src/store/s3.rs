@@ -10,7 +10,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 
-use super::{check_key, ObjectStore, PutOutcome, StoreError};
+use super::{check_key, Fetched, ObjectStore, PutOutcome, RawSource, StoreError};
 
 /// A bucket and a key prefix.
 #[derive(Debug, Clone)]
@@ -20,18 +20,28 @@ pub struct S3Store {
     prefix: String,
 }
 
-/// What [`S3Store::get_capped`] read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fetched {
-    /// The whole object, at most the cap.
-    Whole(Vec<u8>),
-    /// The object is larger than the cap: it was hashed while streaming, not kept.
-    TooLarge {
-        /// SHA-256 of the whole object, lower-case hex.
-        sha256: String,
-        /// Its size in bytes.
-        bytes: u64,
-    },
+/// Raw objects of any bucket the client can read, as a [`RawSource`]: each read
+/// goes through an [`S3Store`] over the bucket the event names, without a prefix.
+#[derive(Debug, Clone)]
+pub struct S3RawSource {
+    client: Client,
+}
+
+impl S3RawSource {
+    /// A source reading through `client`.
+    pub fn new(client: Client) -> Self {
+        S3RawSource { client }
+    }
+}
+
+impl RawSource for S3RawSource {
+    /// [`S3Store::get_capped`]: an object over the cap is streamed through
+    /// SHA-256, never held whole.
+    async fn get_capped(&self, bucket: &str, key: &str, cap: usize) -> Result<Option<Fetched>, StoreError> {
+        S3Store::new(self.client.clone(), bucket, "")
+            .get_capped(key, cap)
+            .await
+    }
 }
 
 /// Splits `s3://bucket/prefix` into bucket and prefix (with a trailing `/` when
