@@ -10,7 +10,8 @@
 //!    raw mail into the prefix replays it.
 //!
 //! [`work_items`] turns an event into work (pure); [`Handler::handle`] fetches each
-//! raw mail (capped), runs the library's pipeline and writes put-if-absent. A mail
+//! raw mail (capped) from a [`RawSource`], runs the library's pipeline and writes
+//! put-if-absent to an [`ObjectStore`] (S3 in the Lambda, memory in tests). A mail
 //! that can never become a report is recorded under `rejected/` and counts as
 //! done; a storage failure is returned as an error so that Lambda's asynchronous
 //! retries and the on-failure destination take over.
@@ -22,8 +23,8 @@ use serde_json::Value;
 use stsguard::envconf::{prefix, switch};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind, Outcome, Prepared};
 use stsguard::report::Verdicts;
-use stsguard::store::s3::{Fetched, S3Store};
-use stsguard::store::StoreError;
+use stsguard::store::s3::{S3RawSource, S3Store};
+use stsguard::store::{ErrorChain, Fetched, ObjectStore, RawSource, StoreError};
 
 pub use stsguard::envconf::ConfigError;
 
@@ -343,8 +344,10 @@ pub enum HandlerError {
     /// The event cannot be acted on.
     #[error(transparent)]
     Event(#[from] EventError),
-    /// Reading or writing S3 failed.
-    #[error("storage failed for {raw}: {source}")]
+    /// Reading the raw mail or writing the results failed (S3 in the Lambda).
+    /// The message names the raw mail; the store's error, and the backend's
+    /// under it, are the sources.
+    #[error("storage failed for {raw}")]
     Storage {
         /// The raw mail being processed.
         raw: String,
@@ -357,23 +360,53 @@ pub enum HandlerError {
     RawMissing(String),
 }
 
-/// The handler: S3 client and configuration, built once per cold start.
+/// What the Lambda runtime reports for a failed invocation (the `errorMessage`
+/// of the result and of the on-failure destination's record): the error with all
+/// its causes, so that a storage failure names the backend's error and not just
+/// the operation. (The runtime also logs the error's `Debug` form.)
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: std::any::type_name::<HandlerError>().to_owned(),
+            error_message: ErrorChain(&e).to_string(),
+        }
+    }
+}
+
+/// The handler: where reports and rejections go (`S`), where the raw mail an
+/// event names is read from (`R`), and the configuration; built once per cold
+/// start.
 #[derive(Debug, Clone)]
-pub struct Handler {
-    client: aws_sdk_s3::Client,
-    store: S3Store,
+pub struct Handler<S, R> {
+    store: S,
+    raw: R,
     config: Config,
 }
 
-impl Handler {
-    /// A handler writing to `config.bucket`.
-    pub fn new(client: aws_sdk_s3::Client, config: Config) -> Self {
+impl Handler<S3Store, S3RawSource> {
+    /// The Lambda's handler, over one S3 client: results under
+    /// `config.store_prefix` in `config.bucket`, raw mail read from the bucket
+    /// each event names.
+    pub fn s3(client: aws_sdk_s3::Client, config: Config) -> Self {
         let store = S3Store::new(client.clone(), config.bucket.clone(), config.store_prefix.clone());
-        Handler {
-            client,
-            store,
-            config,
-        }
+        Handler::new(store, S3RawSource::new(client), config)
+    }
+}
+
+impl<S: ObjectStore, R: RawSource> Handler<S, R> {
+    /// A handler writing to `store` and reading raw mail from `raw`.
+    pub fn new(store: S, raw: R, config: Config) -> Self {
+        Handler { store, raw, config }
+    }
+
+    /// Where reports and rejections are written.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Where raw mail is read from.
+    pub fn raw_source(&self) -> &R {
+        &self.raw
     }
 
     /// Handles one event at time `now`.
@@ -389,13 +422,13 @@ impl Handler {
         };
         for item in items {
             let raw_name = format!("{}/{}", item.bucket, item.key);
-            let source = S3Store::new(self.client.clone(), item.bucket.clone(), "");
             let storage = |source| HandlerError::Storage {
                 raw: raw_name.clone(),
                 source,
             };
-            let fetched = source
-                .get_capped(&item.key, self.config.ingest.limits.max_mail_bytes)
+            let fetched = self
+                .raw
+                .get_capped(&item.bucket, &item.key, self.config.ingest.limits.max_mail_bytes)
                 .await
                 .map_err(storage)?
                 .ok_or_else(|| HandlerError::RawMissing(raw_name.clone()))?;

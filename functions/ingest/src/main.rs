@@ -8,7 +8,7 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use stsguard_ingest::{emf_lines, Config, Handler};
+use stsguard_ingest::{emf_lines, Config, Handler, HandlerError};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -22,15 +22,18 @@ async fn main() -> Result<(), Error> {
         }
     };
     let client = stsguard::store::s3::client_from_env(config.path_style).await;
-    let handler = Handler::new(client, config);
+    let handler = Handler::s3(client, config);
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+        // A failure goes back as a `HandlerError`: the runtime logs its `Debug`
+        // form and reports it through `From<HandlerError> for Diagnostic`, which
+        // prints the whole chain of causes.
         let resp = handler.handle(event.payload, now).await?;
         for line in emf_lines(&resp, now.timestamp_millis()) {
             println!("{line}");
         }
-        Ok::<_, Error>(resp)
+        Ok::<_, HandlerError>(resp)
     }))
     .await
 }

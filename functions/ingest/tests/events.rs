@@ -1,5 +1,6 @@
 //! Pure translation of real SES and S3 event shapes into work, configuration
-//! from the environment, and metric lines. No AWS endpoint needed.
+//! from the environment, metric lines, and the handler over memory (raw mail
+//! and results in memory stores). No AWS endpoint needed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
@@ -207,4 +208,441 @@ fn metrics_are_embedded_metric_format() {
         (Some("bad-gzip"), Some(2))
     );
     assert_eq!(rej["_aws"]["Timestamp"], 1_731_121_967_000u64);
+}
+
+/// The handler over memory: the raw mail in a [`MemoryStore`] under
+/// `bucket/key` (the memory [`RawSource`]), results in another.
+mod handler {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use lambda_runtime::Diagnostic;
+    use serde_json::Value;
+    use stsguard::ingest::{self, InputKind, RejectReason, RejectedRecord};
+    use stsguard::report::{NormalizedReport, WarningCode};
+    use stsguard::store::{ErrorChain, MemoryStore, ObjectStore, PutOutcome, RawSource, StoreError};
+    use stsguard_ingest::{emf_lines, work_items, Config, Handler, HandlerError};
+
+    use super::{config, fixture};
+
+    const SES_KEY: &str = "incoming/k8c2s7m1q0d4vbn5ht3e9o6rlp2fua1gjemi0t81";
+
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp(1_731_121_967, 0).unwrap()
+    }
+
+    fn sample(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/samples");
+        std::fs::read(path.join(name)).unwrap()
+    }
+
+    fn cfg(bucket: &str) -> Config {
+        config(&[("STSGUARD_BUCKET", bucket)]).unwrap()
+    }
+
+    /// Raw mails as SES's S3 action or a replay would leave them.
+    async fn raw_mail(objects: &[(&str, &str, Vec<u8>)]) -> MemoryStore {
+        let raw = MemoryStore::new();
+        for (bucket, key, body) in objects {
+            raw.put(&format!("{bucket}/{key}"), body.clone()).await.unwrap();
+        }
+        raw
+    }
+
+    /// Every object of a store, by key.
+    async fn contents<S: ObjectStore>(store: &S) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for key in store.list("").await.unwrap() {
+            let body = store.get(&key).await.unwrap().unwrap();
+            out.push((key, body));
+        }
+        out
+    }
+
+    fn keys(objects: &[(String, Vec<u8>)]) -> Vec<&str> {
+        objects.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn an_ses_report_mail_is_stored_as_prepared_and_a_redelivery_writes_nothing() {
+        let mail = sample("google-eden.eml");
+        let handler = Handler::new(
+            MemoryStore::new(),
+            raw_mail(&[("mail-bucket", SES_KEY, mail.clone())]).await,
+            cfg("mail-bucket"),
+        );
+        let event = fixture("ses-lambda-action.json");
+        let resp = handler.handle(event.clone(), now()).await.unwrap();
+        assert_eq!(resp.disposition, "CONTINUE");
+        assert_eq!(resp.items.len(), 1);
+        let item = &resp.items[0];
+        assert_eq!(item.raw, format!("mail-bucket/{SES_KEY}"));
+        assert_eq!((item.written.len(), item.duplicates.len()), (1, 0));
+        assert_eq!(item.rejected, None);
+
+        // Exactly what the library's pipeline makes of the mail with the event's
+        // context, under the expected key.
+        let stored = contents(handler.store()).await;
+        let id = &item.written[0];
+        assert_eq!(
+            keys(&stored),
+            [format!("reports/v1/day=2024-11-08/domain=eden.one/{id}.json")]
+        );
+        let ctx = &work_items(&event, &cfg("mail-bucket")).unwrap()[0].ctx;
+        let prepared = ingest::prepare(&mail, InputKind::Mail, ctx, &cfg("mail-bucket").ingest, now());
+        assert_eq!(prepared.rejection, None);
+        assert_eq!(prepared.reports.len(), 1);
+        assert_eq!(stored[0].0, prepared.reports[0].0);
+        assert_eq!(stored[0].1, ingest::to_json(&prepared.reports[0].1));
+        let r: NormalizedReport = serde_json::from_slice(&stored[0].1).unwrap();
+        assert_eq!(&r.id, id);
+        assert_eq!(r.source.channel, "ses");
+        assert_eq!(
+            r.source.ses_message_id.as_deref(),
+            SES_KEY.strip_prefix("incoming/")
+        );
+        assert_eq!(r.source.raw_key.as_deref(), Some(SES_KEY));
+        assert_eq!(r.source.verdicts.dkim.as_deref(), Some("pass"));
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+
+        // Redelivery (Lambda's asynchronous retry, or SES delivering twice).
+        let again = handler.handle(event, now()).await.unwrap();
+        assert_eq!(again.items[0].written, Vec::<String>::new());
+        assert_eq!(&again.items[0].duplicates, &item.written);
+        assert_eq!(contents(handler.store()).await, stored);
+        // The raw mail is read, never moved or rewritten.
+        assert_eq!(
+            contents(handler.raw_source()).await,
+            [(format!("mail-bucket/{SES_KEY}"), mail)]
+        );
+
+        let m: Value = serde_json::from_str(&emf_lines(&again, 0)[0]).unwrap();
+        assert_eq!(
+            (m["ReportsWritten"].as_u64(), m["Duplicates"].as_u64()),
+            (Some(0), Some(1))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_s3_event_ingests_one_mail_and_quarantines_the_broken_one() {
+        let bucket = "stsguard-test-bucket";
+        let broken = sample("broken-truncated-gzip.eml");
+        let handler = Handler::new(
+            MemoryStore::new(),
+            raw_mail(&[
+                (
+                    bucket,
+                    "incoming/m1crosoft0report7mail2id",
+                    sample("microsoft-eden.eml"),
+                ),
+                // The event names it URL-encoded: `incoming/replay/broken+mail%21.eml`.
+                (bucket, "incoming/replay/broken mail!.eml", broken.clone()),
+            ])
+            .await,
+            cfg(bucket),
+        );
+        let resp = handler
+            .handle(fixture("s3-object-created.json"), now())
+            .await
+            .unwrap();
+        assert_eq!(resp.items.len(), 2);
+        assert_eq!(
+            resp.items[0].raw,
+            format!("{bucket}/incoming/m1crosoft0report7mail2id")
+        );
+        assert_eq!(
+            (resp.items[0].written.len(), resp.items[0].rejected.as_deref()),
+            (1, None)
+        );
+        assert_eq!(
+            resp.items[1].raw,
+            format!("{bucket}/incoming/replay/broken mail!.eml")
+        );
+        assert_eq!(
+            (resp.items[1].written.len(), resp.items[1].rejected.as_deref()),
+            (0, Some("bad-gzip"))
+        );
+
+        let stored = contents(handler.store()).await;
+        let rejected_key = format!("rejected/day=2024-11-09/{}.json", stsguard::sha256_hex(&broken));
+        assert_eq!(
+            keys(&stored),
+            [
+                rejected_key.clone(),
+                format!(
+                    "reports/v1/day=2024-11-07/domain=eden.one/{}.json",
+                    resp.items[0].written[0]
+                ),
+            ]
+        );
+        let rec: RejectedRecord = serde_json::from_slice(&stored[0].1).unwrap();
+        assert_eq!(rec.reason, RejectReason::BadGzip);
+        assert_eq!(rec.input.channel, "s3");
+        assert_eq!(
+            rec.input.raw_key.as_deref(),
+            Some("incoming/replay/broken mail!.eml")
+        );
+        assert_eq!(rec.input.bytes, broken.len() as u64);
+        // No SES event on this path: the report is flagged as unauthenticated.
+        let r: NormalizedReport = serde_json::from_slice(&stored[1].1).unwrap();
+        assert_eq!(r.source.channel, "s3");
+        assert!(r.warnings.iter().any(|w| w.code == WarningCode::Unauthenticated));
+
+        let lines = emf_lines(&resp, 0);
+        let rej: Value = serde_json::from_str(&lines[1]).unwrap();
+        assert_eq!(
+            (rej["Reason"].as_str(), rej["Rejected"].as_u64()),
+            (Some("bad-gzip"), Some(1))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_mail_without_a_report_is_quarantined_and_the_invocation_succeeds() {
+        let mail = b"From: Someone <someone@example.com>\r\n\
+To: tlsrpt@reports.eden.one\r\n\
+Subject: Out of office\r\n\
+Message-ID: <ooo@example.com>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+\r\n\
+I am away until Monday.\r\n"
+            .to_vec();
+        let handler = Handler::new(
+            MemoryStore::new(),
+            raw_mail(&[("mail-bucket", SES_KEY, mail.clone())]).await,
+            cfg("mail-bucket"),
+        );
+        let event = fixture("ses-lambda-action.json");
+        let resp = handler.handle(event.clone(), now()).await.unwrap();
+        assert_eq!(resp.disposition, "CONTINUE");
+        assert_eq!(resp.items[0].written, Vec::<String>::new());
+        assert_eq!(resp.items[0].rejected.as_deref(), Some("no-report-part"));
+
+        let stored = contents(handler.store()).await;
+        assert_eq!(
+            keys(&stored),
+            [format!(
+                "rejected/day=2024-11-09/{}.json",
+                stsguard::sha256_hex(&mail)
+            )]
+        );
+        let rec: RejectedRecord = serde_json::from_slice(&stored[0].1).unwrap();
+        assert_eq!(rec.reason, RejectReason::NoReportPart);
+        assert_eq!(rec.input.channel, "ses");
+        assert_eq!(rec.input.raw_key.as_deref(), Some(SES_KEY));
+        assert_eq!(rec.input.sha256, stsguard::sha256_hex(&mail));
+        assert_eq!(
+            rec.mail.as_ref().and_then(|m| m.subject.as_deref()),
+            Some("Out of office")
+        );
+
+        // Redelivered: the same rejection, nothing new written.
+        let again = handler.handle(event, now()).await.unwrap();
+        assert_eq!(again.items[0].rejected.as_deref(), Some("no-report-part"));
+        assert_eq!(contents(handler.store()).await, stored);
+    }
+
+    #[tokio::test]
+    async fn an_oversize_raw_mail_is_rejected_by_its_hash_and_size_unread() {
+        let mail = sample("google-eden.eml");
+        let raw = raw_mail(&[("mail-bucket", SES_KEY, mail.clone())]).await;
+        let mut config = cfg("mail-bucket");
+        config.ingest.limits.max_mail_bytes = mail.len() - 1;
+        let handler = Handler::new(MemoryStore::new(), raw, config);
+        let resp = handler
+            .handle(fixture("ses-lambda-action.json"), now())
+            .await
+            .unwrap();
+        assert_eq!(resp.items[0].rejected.as_deref(), Some("too-large"));
+        assert_eq!(resp.items[0].written, Vec::<String>::new());
+
+        let stored = contents(handler.store()).await;
+        let sha = stsguard::sha256_hex(&mail);
+        assert_eq!(keys(&stored), [format!("rejected/day=2024-11-09/{sha}.json")]);
+        let rec: RejectedRecord = serde_json::from_slice(&stored[0].1).unwrap();
+        assert_eq!(rec.reason, RejectReason::TooLarge);
+        assert_eq!(
+            (rec.input.sha256.as_str(), rec.input.bytes),
+            (sha.as_str(), mail.len() as u64)
+        );
+        assert_eq!(rec.input.raw_key.as_deref(), Some(SES_KEY));
+        // Not parsed: the source handed over a hash and a size, not the mail.
+        assert_eq!(rec.mail, None);
+        assert!(rec.parts.is_empty());
+
+        // At the cap exactly, the same mail is ingested.
+        let mut config = cfg("mail-bucket");
+        config.ingest.limits.max_mail_bytes = mail.len();
+        let handler = Handler::new(
+            MemoryStore::new(),
+            raw_mail(&[("mail-bucket", SES_KEY, mail)]).await,
+            config,
+        );
+        let resp = handler
+            .handle(fixture("ses-lambda-action.json"), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (resp.items[0].written.len(), resp.items[0].rejected.as_deref()),
+            (1, None)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_raw_mail_is_an_error_so_that_lambda_retries() {
+        // The mail is in another bucket than the one the configuration names.
+        let handler = Handler::new(
+            MemoryStore::new(),
+            raw_mail(&[("other-bucket", SES_KEY, sample("google-eden.eml"))]).await,
+            cfg("mail-bucket"),
+        );
+        let err = handler
+            .handle(fixture("ses-lambda-action.json"), now())
+            .await
+            .unwrap_err();
+        match &err {
+            HandlerError::RawMissing(raw) => assert_eq!(raw, &format!("mail-bucket/{SES_KEY}")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            err.to_string(),
+            format!("raw mail s3://mail-bucket/{SES_KEY} not found")
+        );
+        assert!(handler.store().is_empty());
+    }
+
+    /// A store whose writes fail once `puts_left` successful ones are used up,
+    /// as S3 does when its endpoint goes away; reads and listings work.
+    #[derive(Default)]
+    struct FailingStore {
+        inner: MemoryStore,
+        puts_left: AtomicUsize,
+    }
+
+    impl ObjectStore for FailingStore {
+        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            self.inner.get(key).await
+        }
+        async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
+            let left = self.puts_left.load(Ordering::SeqCst);
+            if left == 0 {
+                return Err(StoreError::Remote {
+                    op: "put",
+                    key: key.to_owned(),
+                    source: Box::new(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionRefused,
+                        "connection refused",
+                    )),
+                });
+            }
+            self.puts_left.store(left - 1, Ordering::SeqCst);
+            self.inner.put_if_absent(key, body).await
+        }
+        async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+            self.inner.put(key, body).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+            self.inner.list(prefix).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_is_a_storage_error_naming_the_cause_and_a_retry_completes() {
+        let handler = Handler::new(
+            FailingStore::default(),
+            raw_mail(&[("mail-bucket", SES_KEY, sample("google-eden.eml"))]).await,
+            cfg("mail-bucket"),
+        );
+        let event = fixture("ses-lambda-action.json");
+        let err = handler.handle(event.clone(), now()).await.unwrap_err();
+        let HandlerError::Storage { raw, source } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(raw, &format!("mail-bucket/{SES_KEY}"));
+        assert!(
+            matches!(source, StoreError::Remote { op: "put", .. }),
+            "{source:?}"
+        );
+        assert!(handler.store().inner.is_empty());
+        // What the runtime reports, and so what Lambda's logs and the on-failure
+        // destination show, names the cause.
+        let chain = ErrorChain(&err).to_string();
+        assert!(
+            chain.starts_with(&format!(
+                "storage failed for mail-bucket/{SES_KEY}: put reports/v1/"
+            )),
+            "{chain}"
+        );
+        assert!(chain.ends_with(": connection refused"), "{chain}");
+        assert_eq!(Diagnostic::from(err).error_message, chain);
+
+        // Two reports in one mail, and the store fails after the first: that
+        // one is whole, the other absent; the retry writes only the other.
+        let mail = sample("google-eden-two-days.eml");
+        let handler = Handler::new(
+            FailingStore {
+                puts_left: AtomicUsize::new(1),
+                ..FailingStore::default()
+            },
+            raw_mail(&[("mail-bucket", SES_KEY, mail.clone())]).await,
+            cfg("mail-bucket"),
+        );
+        let err = handler.handle(event.clone(), now()).await.unwrap_err();
+        assert!(matches!(err, HandlerError::Storage { .. }), "{err:?}");
+        let ctx = &work_items(&event, &cfg("mail-bucket")).unwrap()[0].ctx;
+        let prepared = ingest::prepare(&mail, InputKind::Mail, ctx, &cfg("mail-bucket").ingest, now());
+        assert_eq!(prepared.reports.len(), 2);
+        let first = &prepared.reports[0];
+        assert_eq!(
+            contents(&handler.store().inner).await,
+            [(first.0.clone(), ingest::to_json(&first.1))]
+        );
+
+        handler.store().puts_left.store(usize::MAX, Ordering::SeqCst);
+        let resp = handler.handle(event, now()).await.unwrap();
+        assert_eq!(resp.items[0].duplicates, [first.1.id.as_str()]);
+        assert_eq!(resp.items[0].written, [prepared.reports[1].1.id.as_str()]);
+        let mut want: Vec<(String, Vec<u8>)> = prepared
+            .reports
+            .iter()
+            .map(|(k, r)| (k.clone(), ingest::to_json(r)))
+            .collect();
+        want.sort();
+        assert_eq!(contents(&handler.store().inner).await, want);
+    }
+
+    #[tokio::test]
+    async fn a_failing_raw_source_is_a_storage_error_too() {
+        struct Unreachable;
+        impl RawSource for Unreachable {
+            async fn get_capped(
+                &self,
+                bucket: &str,
+                key: &str,
+                _cap: usize,
+            ) -> Result<Option<stsguard::store::Fetched>, StoreError> {
+                Err(StoreError::Remote {
+                    op: "get",
+                    key: format!("{bucket}/{key}"),
+                    source: "dispatch failure: connection refused".into(),
+                })
+            }
+        }
+        let handler = Handler::new(MemoryStore::new(), Unreachable, cfg("mail-bucket"));
+        let err = handler
+            .handle(fixture("ses-lambda-action.json"), now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                HandlerError::Storage {
+                    source: StoreError::Remote { op: "get", .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(ErrorChain(&err).to_string().ends_with("connection refused"));
+        assert!(handler.store().is_empty());
+    }
 }

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
+use lambda_runtime::Diagnostic;
 use serde_json::Value;
 use stsguard::ingest::RejectedRecord;
 use stsguard::report::NormalizedReport;
@@ -103,7 +104,7 @@ async fn ses_event_end_to_end_and_redelivery() {
         sample("google-eden.eml"),
     )
     .await;
-    let handler = Handler::new(client.clone(), config(&b));
+    let handler = Handler::s3(client.clone(), config(&b));
     let event = fixture("ses-lambda-action.json", &b);
 
     let resp = handler.handle(event.clone(), now()).await.unwrap();
@@ -171,7 +172,7 @@ async fn s3_event_ingests_and_quarantines() {
         sample("broken-truncated-gzip.eml"),
     )
     .await;
-    let handler = Handler::new(client.clone(), config(&b));
+    let handler = Handler::s3(client.clone(), config(&b));
     let resp = handler
         .handle(fixture("s3-object-created.json", &b), now())
         .await
@@ -220,11 +221,15 @@ async fn storage_failures_are_errors_and_leave_nothing_half_written() {
         sample("microsoft-eden.eml"),
     )
     .await;
-    let handler = Handler::new(client.clone(), config("stsguard-no-such-bucket-for-results"));
+    let handler = Handler::s3(client.clone(), config("stsguard-no-such-bucket-for-results"));
     let mut ev = fixture("s3-object-created.json", &raw_bucket);
     ev["Records"].as_array_mut().unwrap().truncate(1);
     let err = handler.handle(ev, now()).await.unwrap_err();
     assert!(matches!(err, HandlerError::Storage { .. }), "{err}");
+    // What the runtime reports names S3's answer, not just the operation.
+    let message = Diagnostic::from(err).error_message;
+    assert!(message.starts_with("storage failed for "), "{message}");
+    assert!(message.contains("NoSuchBucket"), "{message}");
     assert_eq!(
         all_keys(&client, &raw_bucket).await,
         ["incoming/m1crosoft0report7mail2id"]
@@ -232,7 +237,7 @@ async fn storage_failures_are_errors_and_leave_nothing_half_written() {
 
     // The raw mail named by an SES event is missing: an error, so Lambda retries.
     let empty = bucket(&client, "empty").await;
-    let handler = Handler::new(client.clone(), config(&empty));
+    let handler = Handler::s3(client.clone(), config(&empty));
     let err = handler
         .handle(fixture("ses-lambda-action.json", &empty), now())
         .await
@@ -248,12 +253,14 @@ async fn storage_failures_are_errors_and_leave_nothing_half_written() {
             .endpoint_url("http://127.0.0.1:9")
             .build(),
     );
-    let handler = Handler::new(down, config(&empty));
+    let handler = Handler::s3(down, config(&empty));
     let err = handler
         .handle(fixture("ses-lambda-action.json", &empty), now())
         .await
         .unwrap_err();
     assert!(matches!(err, HandlerError::Storage { .. }), "{err}");
+    let message = Diagnostic::from(err).error_message;
+    assert!(message.contains("dispatch failure"), "{message}");
 }
 
 #[tokio::test]
@@ -271,7 +278,7 @@ async fn oversize_raw_mail_is_hashed_by_streaming_and_quarantined() {
     .await;
     let mut cfg = config(&b);
     cfg.ingest.limits.max_mail_bytes = 100;
-    let resp = Handler::new(client.clone(), cfg)
+    let resp = Handler::s3(client.clone(), cfg)
         .handle(fixture("ses-lambda-action.json", &b), now())
         .await
         .unwrap();

@@ -11,6 +11,7 @@
 pub mod s3;
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::future::Future;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -49,16 +50,39 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
-    /// An error of a remote store.
-    #[error("{op} {key}: {message}")]
+    /// An error of a remote store. The message names the operation and key; the
+    /// backend's own error is the [`source`](std::error::Error::source), so print
+    /// the whole chain (anyhow's `{:#}`, or [`ErrorChain`]) to see why.
+    #[error("{op} {key}")]
     Remote {
         /// The operation.
         op: &'static str,
         /// The key or prefix.
         key: String,
-        /// The cause, as the backend described it.
-        message: String,
+        /// The cause: the backend's error (for S3, the SDK's).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+}
+
+/// Prints an error followed by its causes (each
+/// [`source`](std::error::Error::source) in turn), separated by `: `, as
+/// anyhow's `{:#}` does. For the places that print a [`StoreError`], or an
+/// error wrapping one, without anyhow: a [`StoreError::Remote`]'s own message
+/// names only the operation and key.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
 }
 
 /// Get, put-if-absent and list by prefix.
@@ -66,7 +90,7 @@ pub trait ObjectStore: Send + Sync {
     /// Reads an object whole; `None` when absent. Meant for the objects this
     /// store's own writers produced (bounded by the caps they applied); input from
     /// outside, such as raw mail, is read with a capped reader instead
-    /// (`S3Store::get_capped`, the CLI's capped file read).
+    /// ([`RawSource::get_capped`], the CLI's capped file read).
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
     /// Writes an object unless one exists under the key.
     fn put_if_absent(
@@ -96,6 +120,35 @@ pub trait ObjectStore: Send + Sync {
     }
     /// Lists the keys under a prefix, sorted.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
+
+/// What [`RawSource::get_capped`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The whole object, at most the cap.
+    Whole(Vec<u8>),
+    /// The object is larger than the cap: it was hashed, not kept.
+    TooLarge {
+        /// SHA-256 of the whole object, lower-case hex.
+        sha256: String,
+        /// Its size in bytes.
+        bytes: u64,
+    },
+}
+
+/// Where raw input comes from: objects named as events name them, by bucket and
+/// key (any key: not under a store prefix, not checked as a store key), read
+/// under a cap. The ingest Lambda reads the raw mail of each event through it.
+pub trait RawSource: Send + Sync {
+    /// Reads object `key` of `bucket`, keeping at most `cap` bytes. A larger
+    /// object is [`Fetched::TooLarge`] with the SHA-256 and size of the whole
+    /// object. `None` when absent.
+    fn get_capped(
+        &self,
+        bucket: &str,
+        key: &str,
+        cap: usize,
+    ) -> impl Future<Output = Result<Option<Fetched>, StoreError>> + Send;
 }
 
 /// Checks that a key is a safe relative path: non-empty `/`-separated segments,
@@ -386,9 +439,28 @@ impl ObjectStore for MemoryStore {
     }
 }
 
+/// Raw objects of any bucket, each stored under `bucket/key` (for tests: put
+/// the raw input with [`ObjectStore::put`]). The key read is not checked as a
+/// store key, as events may name any key; one never stored is absent.
+impl RawSource for MemoryStore {
+    async fn get_capped(&self, bucket: &str, key: &str, cap: usize) -> Result<Option<Fetched>, StoreError> {
+        let m = self.lock();
+        Ok(m.get(&format!("{bucket}/{key}")).map(|body| {
+            if body.len() > cap {
+                Fetched::TooLarge {
+                    sha256: crate::sha256_hex(body),
+                    bytes: body.len() as u64,
+                }
+            } else {
+                Fetched::Whole(body.clone())
+            }
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn block_on<F: Future>(f: F) -> F::Output {
@@ -396,6 +468,75 @@ mod tests {
             .build()
             .unwrap()
             .block_on(f)
+    }
+
+    #[test]
+    fn a_remote_error_keeps_its_cause_as_the_source_and_the_chain_prints_it() {
+        use std::error::Error as _;
+        let err = StoreError::Remote {
+            op: "put",
+            key: "reports/v1/x.json".into(),
+            source: Box::new(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                "connection refused",
+            )),
+        };
+        assert_eq!(err.to_string(), "put reports/v1/x.json");
+        let cause = err.source().expect("a source");
+        let io = cause
+            .downcast_ref::<io::Error>()
+            .expect("the backend's own error");
+        assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            ErrorChain(&err).to_string(),
+            "put reports/v1/x.json: connection refused"
+        );
+
+        // Wrapped as callers wrap it, the cause is still printed, once.
+        #[derive(Debug, thiserror::Error)]
+        #[error("storage failed for b/k")]
+        struct Wrapper(#[source] StoreError);
+        assert_eq!(
+            ErrorChain(&Wrapper(err)).to_string(),
+            "storage failed for b/k: put reports/v1/x.json: connection refused"
+        );
+        let bad = check_key("../x").unwrap_err();
+        assert_eq!(ErrorChain(&bad).to_string(), bad.to_string());
+    }
+
+    #[test]
+    fn memory_raw_source_honours_the_cap_and_hashes_the_whole_object() {
+        let mem = MemoryStore::new();
+        let body = b"0123456789".to_vec();
+        block_on(async {
+            mem.put("mail/incoming/a b!", body.clone()).await.unwrap();
+            assert_eq!(
+                mem.get_capped("mail", "incoming/a b!", 10).await.unwrap(),
+                Some(Fetched::Whole(body.clone()))
+            );
+            assert_eq!(
+                mem.get_capped("mail", "incoming/a b!", 9).await.unwrap(),
+                Some(Fetched::TooLarge {
+                    sha256: crate::sha256_hex(&body),
+                    bytes: 10
+                })
+            );
+            assert_eq!(
+                mem.get_capped("mail", "incoming/a b!", 0).await.unwrap(),
+                Some(Fetched::TooLarge {
+                    sha256: crate::sha256_hex(&body),
+                    bytes: 10
+                })
+            );
+            assert_eq!(mem.get_capped("other", "incoming/a b!", 10).await.unwrap(), None);
+            assert_eq!(mem.get_capped("mail", "incoming/none", 10).await.unwrap(), None);
+            assert_eq!(mem.get_capped("mail", "../x", 10).await.unwrap(), None);
+            mem.put("mail/incoming/empty", Vec::new()).await.unwrap();
+            assert_eq!(
+                mem.get_capped("mail", "incoming/empty", 0).await.unwrap(),
+                Some(Fetched::Whole(Vec::new()))
+            );
+        });
     }
 
     #[test]

@@ -4,13 +4,13 @@
 //! `412 Precondition Failed` when the key exists, so a redelivered report is a
 //! no-op, never an overwrite. Listing follows `ListObjectsV2` continuation
 //! tokens. Every SDK error becomes a [`StoreError::Remote`] naming the operation
-//! and key; callers treat them as transient.
+//! and key, with the SDK's error as its source; callers treat them as transient.
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 
-use super::{check_key, ObjectStore, PutOutcome, StoreError};
+use super::{check_key, Fetched, ObjectStore, PutOutcome, RawSource, StoreError};
 
 /// A bucket and a key prefix.
 #[derive(Debug, Clone)]
@@ -20,18 +20,28 @@ pub struct S3Store {
     prefix: String,
 }
 
-/// What [`S3Store::get_capped`] read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fetched {
-    /// The whole object, at most the cap.
-    Whole(Vec<u8>),
-    /// The object is larger than the cap: it was hashed while streaming, not kept.
-    TooLarge {
-        /// SHA-256 of the whole object, lower-case hex.
-        sha256: String,
-        /// Its size in bytes.
-        bytes: u64,
-    },
+/// Raw objects of any bucket the client can read, as a [`RawSource`]: each read
+/// goes through an [`S3Store`] over the bucket the event names, without a prefix.
+#[derive(Debug, Clone)]
+pub struct S3RawSource {
+    client: Client,
+}
+
+impl S3RawSource {
+    /// A source reading through `client`.
+    pub fn new(client: Client) -> Self {
+        S3RawSource { client }
+    }
+}
+
+impl RawSource for S3RawSource {
+    /// [`S3Store::get_capped`]: an object over the cap is streamed through
+    /// SHA-256, never held whole.
+    async fn get_capped(&self, bucket: &str, key: &str, cap: usize) -> Result<Option<Fetched>, StoreError> {
+        S3Store::new(self.client.clone(), bucket, "")
+            .get_capped(key, cap)
+            .await
+    }
 }
 
 /// Splits `s3://bucket/prefix` into bucket and prefix (with a trailing `/` when
@@ -62,15 +72,16 @@ pub async fn client_from_env(path_style: bool) -> Client {
     Client::from_conf(conf)
 }
 
-fn remote<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    op: &'static str,
-    key: &str,
-    e: SdkError<E, R>,
-) -> StoreError {
+/// A [`StoreError::Remote`] for `op` on `key`, with the SDK's error as its source.
+fn remote<E, R>(op: &'static str, key: &str, e: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
     StoreError::Remote {
         op,
         key: key.to_owned(),
-        message: DisplayErrorContext(&e).to_string(),
+        source: Box::new(e),
     }
 }
 
@@ -119,7 +130,7 @@ impl S3Store {
         let stream_err = |e: aws_sdk_s3::primitives::ByteStreamError| StoreError::Remote {
             op: "get",
             key: raw_key.to_owned(),
-            message: e.to_string(),
+            source: Box::new(e),
         };
         while let Some(chunk) = body.try_next().await.map_err(stream_err)? {
             use sha2::Digest;
@@ -164,7 +175,7 @@ impl ObjectStore for S3Store {
                 let bytes = out.body.collect().await.map_err(|e| StoreError::Remote {
                     op: "get",
                     key: full.clone(),
-                    message: e.to_string(),
+                    source: Box::new(e),
                 })?;
                 Ok(Some(bytes.into_bytes().to_vec()))
             }
@@ -249,7 +260,36 @@ fn content_type(key: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::store::ErrorChain;
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::operation::put_object::PutObjectError;
+    use aws_sdk_s3::primitives::SdkBody;
+    use std::error::Error as _;
+
+    #[test]
+    fn an_sdk_error_is_the_source_of_the_store_error_and_the_chain_names_it() {
+        let meta = ErrorMetadata::builder()
+            .code("AccessDenied")
+            .message("Access Denied")
+            .build();
+        let response = HttpResponse::new(403.try_into().unwrap(), SdkBody::empty());
+        let sdk = SdkError::service_error(PutObjectError::generic(meta), response);
+        let err = remote("put", "reports/v1/x.json", sdk);
+        assert_eq!(err.to_string(), "put reports/v1/x.json");
+        let source = err.source().expect("a source");
+        let sdk = source
+            .downcast_ref::<SdkError<PutObjectError, HttpResponse>>()
+            .expect("the SDK's own error");
+        assert_eq!(sdk.code(), Some("AccessDenied"));
+        assert_eq!(sdk.raw_response().map(|r| r.status().as_u16()), Some(403));
+        let chain = ErrorChain(&err).to_string();
+        assert!(chain.starts_with("put reports/v1/x.json: "), "{chain}");
+        assert!(chain.contains("AccessDenied"), "{chain}");
+        assert!(chain.contains("Access Denied"), "{chain}");
+    }
 
     #[test]
     fn s3_urls() {

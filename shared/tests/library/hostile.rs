@@ -597,28 +597,28 @@ impl ObjectStore for DownStore {
         Err(StoreError::Remote {
             op: "get",
             key: key.into(),
-            message: "connection refused".into(),
+            source: "connection refused".into(),
         })
     }
     async fn put_if_absent(&self, key: &str, _body: Vec<u8>) -> Result<PutOutcome, StoreError> {
         Err(StoreError::Remote {
             op: "put",
             key: key.into(),
-            message: "connection refused".into(),
+            source: "connection refused".into(),
         })
     }
     async fn put(&self, key: &str, _body: Vec<u8>) -> Result<(), StoreError> {
         Err(StoreError::Remote {
             op: "put",
             key: key.into(),
-            message: "connection refused".into(),
+            source: "connection refused".into(),
         })
     }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         Err(StoreError::Remote {
             op: "list",
             key: prefix.into(),
-            message: "connection refused".into(),
+            source: "connection refused".into(),
         })
     }
 }
@@ -640,7 +640,8 @@ fn a_storage_failure_is_an_error_not_a_rejection() {
             now(),
         ))
         .unwrap_err();
-    assert!(err.to_string().contains("connection refused"), "{err}");
+    let chain = stsguard::store::ErrorChain(&err).to_string();
+    assert!(chain.contains("connection refused"), "{chain}");
 }
 
 #[test]
