@@ -320,14 +320,7 @@ pub fn prepare(
             reason,
             detail,
             received_at: received_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-            input: RawInput {
-                channel: ctx.channel.clone(),
-                input: ctx.input.clone(),
-                ses_message_id: ctx.ses_message_id.clone(),
-                raw_key: ctx.raw_key.clone(),
-                sha256: sha.clone(),
-                bytes: raw.len() as u64,
-            },
+            input: RawInput::of(ctx, &sha, raw.len() as u64),
             mail: mail_facts.as_ref().map(MailSummary::from),
             parts: problems,
             stored_reports: keyed.iter().map(|(_, r)| r.id.clone()).collect(),
@@ -337,6 +330,20 @@ pub fn prepare(
     Prepared {
         reports: keyed,
         rejection,
+    }
+}
+
+impl RawInput {
+    /// The raw input of `ctx`: where it came from, its SHA-256 and size.
+    fn of(ctx: &InputContext, sha256: &str, bytes: u64) -> Self {
+        RawInput {
+            channel: ctx.channel.clone(),
+            input: ctx.input.clone(),
+            ses_message_id: ctx.ses_message_id.clone(),
+            raw_key: ctx.raw_key.clone(),
+            sha256: sha256.to_owned(),
+            bytes,
+        }
     }
 }
 
@@ -359,14 +366,7 @@ pub fn oversize_rejection(
             limits.max_mail_bytes
         ),
         received_at: received_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        input: RawInput {
-            channel: ctx.channel.clone(),
-            input: ctx.input.clone(),
-            ses_message_id: ctx.ses_message_id.clone(),
-            raw_key: ctx.raw_key.clone(),
-            sha256: sha256.to_owned(),
-            bytes,
-        },
+        input: RawInput::of(ctx, sha256, bytes),
         mail: None,
         parts: Vec::new(),
         stored_reports: Vec::new(),

@@ -210,8 +210,9 @@ pub enum HandlerError {
     /// The event cannot be acted on.
     #[error(transparent)]
     Event(#[from] EventError),
-    /// The pipeline failed.
-    #[error("digest of {day} failed: {source}")]
+    /// The pipeline failed. The message names the day; the store's or SES's
+    /// error, and the backend's under it, are the sources.
+    #[error("digest of {day} failed")]
     Run {
         /// The day.
         day: NaiveDate,
@@ -219,6 +220,18 @@ pub enum HandlerError {
         #[source]
         source: RunError,
     },
+}
+
+/// What the Lambda runtime reports for a failed invocation (`errorMessage`):
+/// the error with all its causes, so that a storage or SES failure names the
+/// backend's error and not just the operation.
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: std::any::type_name::<HandlerError>().to_owned(),
+            error_message: stsguard::store::ErrorChain(&e).to_string(),
+        }
+    }
 }
 
 /// The handler: store, mailer and configuration, built once per cold start.

@@ -10,7 +10,7 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use stsguard::mailer::ses::SesMailer;
 use stsguard::store::s3::S3Store;
-use stsguard_digest::{emf_line, Config, Handler};
+use stsguard_digest::{emf_line, Config, Handler, HandlerError};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -29,9 +29,10 @@ async fn main() -> Result<(), Error> {
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+        // A failure goes back as a `HandlerError`, reported with its causes.
         let resp = handler.handle(event.payload, now).await?;
         println!("{}", emf_line(&resp, now.timestamp_millis()));
-        Ok::<_, Error>(resp)
+        Ok::<_, HandlerError>(resp)
     }))
     .await
 }

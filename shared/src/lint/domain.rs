@@ -167,7 +167,7 @@ fn mx_checks(domain: &str, mx: &MxSet, patterns: &[&str], sev: Severity, diags: 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::diag::Severity;
@@ -183,7 +183,8 @@ mod tests {
         assert_eq!(json[0]["rfc"], "RFC 8461 §3.2 (ABNF)", "{json:#}");
     }
 
-    fn input(policy: &str, mx: MxSet) -> DomainInput {
+    /// example.com with a record, a TLSRPT record, `policy` and `mx`.
+    pub(crate) fn input(policy: &str, mx: MxSet) -> DomainInput {
         DomainInput {
             domain: "example.com".into(),
             sts_records: Some(vec![vec![b"v=STSv1; id=20240601".to_vec()]]),
@@ -197,9 +198,9 @@ mod tests {
         f.iter().map(|f| (f.rule, f.severity)).collect()
     }
 
-    const ENFORCE: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.mail.example.com\r\nmax_age: 1209600\r\n";
+    pub(crate) const ENFORCE: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.mail.example.com\r\nmax_age: 1209600\r\n";
 
-    fn hosts(h: &[&str]) -> MxSet {
+    pub(crate) fn hosts(h: &[&str]) -> MxSet {
         MxSet::Hosts(h.iter().map(|s| (*s).to_owned()).collect())
     }
 

@@ -196,16 +196,8 @@ fn planned_parts<'p>(plan: &'p Plan, policies: &'p [PlannedPolicy], d: &str) -> 
 
 /// Every check of one planned domain.
 fn lint_planned_domain(plan: &Plan, parts: &PlannedParts<'_>, d: &str) -> Vec<Finding> {
-    let PlannedParts {
-        sts,
-        tlsrpt,
-        mx,
-        mine,
-        policy,
-        previous,
-        input,
-    } = parts;
-    let (policy, previous) = (*policy, *previous);
+    let (sts, tlsrpt, mx, mine) = (&parts.sts, &parts.tlsrpt, &parts.mx, &parts.mine);
+    let (policy, previous, input) = (parts.policy, parts.previous, &parts.input);
     let body = input.policy.clone();
     let address = |rule: &str| -> Option<String> {
         let first = |rs: &[&PlannedRecord]| rs.first().map(|r| r.address.clone());

@@ -142,11 +142,13 @@ pub(super) fn build(raw: &RawPlan<'_>) -> Plan {
         };
         let after = if action == Action::Delete { None } else { after };
         let unknown = change.and_then(|c| c.change.after_unknown.as_ref());
+        #[rustfmt::skip]
+        let item = Item { address, rtype, after, before, unknown, action };
         if is_record {
-            if let Some(r) = record(address, rtype, after, before, unknown, action, &zones, &mut notes) {
+            if let Some(r) = record(&item, &zones, &mut notes) {
                 plan.records.push(r);
             }
-        } else if let Some(p) = policy(address, rtype, after, before, unknown, action, &mut notes) {
+        } else if let Some(p) = policy(&item, &mut notes) {
             policy_items.push(p);
         }
     }
@@ -197,17 +199,25 @@ struct RecordData {
     alias: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn record(
-    address: &str,
-    rtype: &str,
-    after: Option<&Attrs<'_>>,
-    before: Option<&Attrs<'_>>,
-    unknown: Option<&Attrs<'_>>,
-    action: Action,
-    zones: &Zones,
-    notes: &mut Notes,
-) -> Option<PlannedRecord> {
+/// One record or policy resource as the plan shows it.
+pub(super) struct Item<'p, 'a> {
+    /// Its address.
+    pub address: &'p str,
+    /// Its resource type.
+    pub rtype: &'p str,
+    /// Its values after the change (none for a deletion).
+    pub after: Option<&'p Attrs<'a>>,
+    /// Its values before the change (updates, replacements, deletions).
+    pub before: Option<&'p Attrs<'a>>,
+    /// Which values are known only after apply.
+    pub unknown: Option<&'p Attrs<'a>>,
+    /// What the plan does with it.
+    pub action: Action,
+}
+
+fn record(item: &Item<'_, '_>, zones: &Zones, notes: &mut Notes) -> Option<PlannedRecord> {
+    let (address, rtype, action) = (item.address, item.rtype, item.action);
+    let (after, before, unknown) = (item.after, item.before, item.unknown);
     let u = unknown.unwrap_or(&Attrs::default()).unknown_record();
     let after_data = after.map(|a| record_data(address, rtype, a, zones, notes));
     let before_data = before.map(|b| record_data(address, rtype, b, zones, &mut Notes(Vec::new(), 0)));

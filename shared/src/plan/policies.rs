@@ -2,9 +2,9 @@
 //! `.well-known/mta-sts.txt`, their body (plain or base64) and the domain their
 //! bucket or path names.
 
-use super::build::Notes;
+use super::build::{Item, Notes};
 use super::json::{s, unk, Attrs};
-use super::{Action, NoteKind, PlannedPolicy, POLICY_SUFFIX};
+use super::{NoteKind, PlannedPolicy, POLICY_SUFFIX};
 
 /// The resource types that can hold a policy file.
 pub(super) const POLICY_TYPES: &[&str] = &[
@@ -15,15 +15,11 @@ pub(super) const POLICY_TYPES: &[&str] = &[
     "local_file",
 ];
 
-pub(super) fn policy(
-    address: &str,
-    rtype: &str,
-    after: Option<&Attrs<'_>>,
-    before: Option<&Attrs<'_>>,
-    unknown: Option<&Attrs<'_>>,
-    action: Action,
-    notes: &mut Notes,
-) -> Option<PlannedPolicy> {
+/// The policy file an object resource holds, when its key, name or path ends
+/// in `.well-known/mta-sts.txt`.
+pub(super) fn policy(item: &Item<'_, '_>, notes: &mut Notes) -> Option<PlannedPolicy> {
+    let (address, rtype, action) = (item.address, item.rtype, item.action);
+    let (after, before, unknown) = (item.after, item.before, item.unknown);
     let main = after.or(before)?;
     let location = policy_location(rtype, main)?;
     let normalized = location.replace('\\', "/");

@@ -1,14 +1,33 @@
-//! The local S3 endpoint the endpoint tests write to (moto, started by
-//! `.ci/run`; `AWS_ENDPOINT_URL` on loopback).
+//! The local S3 and SES endpoint the endpoint tests talk to (moto, started by
+//! `.ci/run`; `AWS_ENDPOINT_URL` on loopback), through the real AWS SDK.
+
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The endpoint, checked to be on loopback.
 pub fn endpoint() -> String {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
     assert!(
-        endpoint.starts_with("http://127."),
-        "needs AWS_ENDPOINT_URL on loopback, got {endpoint:?}"
+        endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"),
+        "needs a local S3/SES endpoint (AWS_ENDPOINT_URL on loopback, run by .ci/run), got {endpoint:?}"
     );
     endpoint
+}
+
+/// `<tag>-<pid>-<n>`: unique within this test run.
+pub fn unique(tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// An SES client for the local endpoint.
+pub async fn ses() -> aws_sdk_ses::Client {
+    endpoint();
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_ses::Client::new(&shared)
 }
 
 /// An S3 client for the local endpoint (path-style addressing).
@@ -21,14 +40,14 @@ pub async fn client() -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-/// A new bucket `<name>-<pid>` on the local endpoint.
-pub async fn bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
-    let bucket = format!("{name}-{}", std::process::id());
+/// A new bucket `stsguard-<tag>-<pid>-<n>` on the local endpoint.
+pub async fn bucket(client: &aws_sdk_s3::Client, tag: &str) -> String {
+    let bucket = format!("stsguard-{}", unique(tag));
     client.create_bucket().bucket(&bucket).send().await.unwrap();
     bucket
 }
 
-/// A new bucket `<name>-<pid>` with the runtime and the client that made it,
+/// A new bucket (as [`bucket`]) with the runtime and the client that made it,
 /// for synchronous tests.
 pub fn bucket_blocking(name: &str) -> (tokio::runtime::Runtime, aws_sdk_s3::Client, String) {
     let rt = tokio::runtime::Builder::new_current_thread()

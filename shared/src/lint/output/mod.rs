@@ -15,23 +15,8 @@ pub use text::to_text;
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::lint::{lint_domain, DomainInput, Finding, MxSet};
-
-    const ENFORCE: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.mail.example.com\r\nmax_age: 1209600\r\n";
-
-    fn input(policy: &str, mx: MxSet) -> DomainInput {
-        DomainInput {
-            domain: "example.com".into(),
-            sts_records: Some(vec![vec![b"v=STSv1; id=20240601".to_vec()]]),
-            tlsrpt_records: Some(vec![vec![b"v=TLSRPTv1; rua=mailto:tlsrpt@example.com".to_vec()]]),
-            policy: Some(policy.as_bytes().to_vec()),
-            mx,
-        }
-    }
-
-    fn hosts(h: &[&str]) -> MxSet {
-        MxSet::Hosts(h.iter().map(|s| (*s).to_owned()).collect())
-    }
+    use crate::lint::domain::tests::{hosts, input, ENFORCE};
+    use crate::lint::{lint_domain, Finding};
 
     #[test]
     fn findings_without_a_domain_render_without_an_empty_prefix() {

@@ -4,13 +4,12 @@
 //!
 //! ```sh
 //! eval "$(.ci/moto.sh start)"   # prints the AWS_* exports
-//! cargo test -p stsguard-ingest --test s3_endpoint -- --ignored
+//! cargo test -p stsguard-ingest --test lambda s3_endpoint -- --ignored
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
@@ -21,8 +20,6 @@ use stsguard::report::NormalizedReport;
 use stsguard::store::s3::S3Store;
 use stsguard::store::{ObjectStore, PutOutcome};
 use stsguard_ingest::{Config, Handler, HandlerError};
-
-const NEEDS: &str = "needs a local S3 endpoint (AWS_ENDPOINT_URL): run by .ci/run";
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(1_731_121_967, 0).unwrap()
@@ -48,24 +45,12 @@ fn fixture(name: &str, bucket: &str) -> Value {
 }
 
 async fn client() -> Client {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"),
-        "{NEEDS}"
-    );
-    stsguard::store::s3::client_from_env(true).await
+    stsguard_test_support::s3::client().await
 }
 
 /// A fresh bucket with a name unique to this test run.
 async fn bucket(client: &Client, tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "stsguard-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    client.create_bucket().bucket(&name).send().await.unwrap();
-    name
+    stsguard_test_support::s3::bucket(client, tag).await
 }
 
 async fn put(client: &Client, bucket: &str, key: &str, body: Vec<u8>) {

@@ -184,3 +184,24 @@ fn the_handler_digests_sends_once_and_reports_what_it_did() {
     assert_eq!(line["DigestSent"], 1);
     assert_eq!(line["Function"], "digest");
 }
+
+#[test]
+fn a_failed_invocation_reports_every_cause() {
+    use stsguard::digest::run::RunError;
+    use stsguard::store::StoreError;
+    let err = HandlerError::Run {
+        day: d("2024-11-09"),
+        source: RunError::Store(StoreError::Remote {
+            op: "put",
+            key: "digests/day=2024-11-09.json".into(),
+            source: Box::new(std::io::Error::other("NoSuchBucket: the bucket does not exist")),
+        }),
+    };
+    assert_eq!(err.to_string(), "digest of 2024-11-09 failed");
+    let diagnostic = lambda_runtime::Diagnostic::from(err);
+    assert_eq!(
+        diagnostic.error_message,
+        "digest of 2024-11-09 failed: put digests/day=2024-11-09.json: NoSuchBucket: the bucket does not exist"
+    );
+    assert_eq!(diagnostic.error_type, "stsguard_digest::HandlerError");
+}

@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! eval "$(.ci/moto.sh start)"
-//! cargo test -p stsguard-digest --test endpoint -- --ignored
+//! cargo test -p stsguard-digest --test lambda endpoint -- --ignored
 //! ```
 //!
 //! The sent mail is read back from moto's state (`/moto-api/data.json`,
@@ -14,7 +14,6 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
@@ -26,15 +25,8 @@ use stsguard::store::s3::S3Store;
 use stsguard::store::ObjectStore;
 use stsguard_digest::{Config, Handler, HandlerError};
 
-const NEEDS: &str = "needs a local S3/SES endpoint (AWS_ENDPOINT_URL): run by .ci/run";
-
 fn endpoint() -> String {
-    let e = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        e.starts_with("http://127.") || e.starts_with("http://localhost"),
-        "{NEEDS}"
-    );
-    e
+    stsguard_test_support::s3::endpoint()
 }
 
 fn now() -> DateTime<Utc> {
@@ -42,27 +34,17 @@ fn now() -> DateTime<Utc> {
 }
 
 async fn s3() -> aws_sdk_s3::Client {
-    endpoint();
-    stsguard::store::s3::client_from_env(true).await
+    stsguard_test_support::s3::client().await
 }
 
 async fn ses() -> aws_sdk_ses::Client {
-    endpoint();
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    aws_sdk_ses::Client::new(&shared)
+    stsguard_test_support::s3::ses().await
 }
 
 /// A fresh bucket and a sender address unique to this test.
 async fn fresh(s3: &aws_sdk_s3::Client, tag: &str) -> (String, String) {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let unique = format!(
-        "{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    let bucket = format!("stsguard-digest-{unique}");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    (bucket, format!("digest-{unique}@example.com"))
+    let bucket = stsguard_test_support::s3::bucket(s3, &format!("digest-{tag}")).await;
+    (bucket.clone(), format!("{bucket}@example.com"))
 }
 
 fn config(bucket: &str, from: &str) -> Config {

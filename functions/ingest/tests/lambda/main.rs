@@ -1,0 +1,7 @@
+//! The ingest Lambda's tests, one binary: event shapes, configuration, metrics
+//! and the handler over memory (`events`), and the handler against a local S3
+//! endpoint through the real SDK (`s3_endpoint`, ignored without
+//! `AWS_ENDPOINT_URL`; `.ci/run` runs them by name against moto).
+
+mod events;
+mod s3_endpoint;
