@@ -73,6 +73,14 @@ data "aws_iam_policy_document" "ingest" {
     resources = ["${local.bucket_arn}/${var.incoming_prefix}*"]
   }
 
+  # A report that is already stored is read back to tell an exact redelivery
+  # from a conflicting one (same sender and report-id, another content).
+  statement {
+    sid       = "ReadStoredReports"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arn}/${local.reports_prefix}*"]
+  }
+
   # Conditional puts (If-None-Match: *) need nothing beyond s3:PutObject.
   statement {
     sid     = "WriteReportsAndRejections"

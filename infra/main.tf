@@ -6,6 +6,7 @@
 #   <incoming_prefix><ses-message-id>                          raw mail (SES S3 action)
 #   <store_prefix>reports/v1/day=YYYY-MM-DD/domain=<d>/<id>.json  normalized reports
 #   <store_prefix>rejected/day=YYYY-MM-DD/<id>.json             rejection records
+#   <store_prefix>rejected/day=YYYY-MM-DD/conflict-<id>-<sha>.json  conflicting redeliveries
 #   <store_prefix>digests/day=YYYY-MM-DD.{json,html,eml,sent}   digests
 #   athena-results/                                            Athena query results
 #

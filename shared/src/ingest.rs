@@ -237,6 +237,9 @@ pub struct Prepared {
     pub reports: Vec<(String, NormalizedReport)>,
     /// The rejection record with its key, when anything was unusable.
     pub rejection: Option<(String, RejectedRecord)>,
+    /// The key layout: where a conflict record goes when a report's key holds
+    /// another content ([`store_prepared`]).
+    pub layout: Layout,
 }
 
 /// Turns one raw input into normalized reports and, when anything in it was
@@ -330,6 +333,7 @@ pub fn prepare(
     Prepared {
         reports: keyed,
         rejection,
+        layout: layout.clone(),
     }
 }
 
@@ -344,6 +348,22 @@ impl RawInput {
             sha256: sha256.to_owned(),
             bytes,
         }
+    }
+}
+
+/// What an input too large to read becomes: only its rejection record
+/// ([`oversize_rejection`]).
+pub fn prepare_oversize(
+    sha256: &str,
+    bytes: u64,
+    ctx: &InputContext,
+    config: &IngestConfig,
+    received_at: DateTime<Utc>,
+) -> Prepared {
+    Prepared {
+        reports: Vec::new(),
+        rejection: Some(oversize_rejection(sha256, bytes, ctx, config, received_at)),
+        layout: config.layout.clone(),
     }
 }
 
@@ -538,8 +558,13 @@ fn packing_warnings(r: &mut NormalizedReport, part: &ReportPart, name: Option<&s
 pub struct Outcome {
     /// Ids of reports written.
     pub written: Vec<String>,
-    /// Ids of reports that were already stored.
+    /// Ids of reports that were already stored, with the same content (an
+    /// exact redelivery).
     pub duplicates: Vec<String>,
+    /// Ids of reports already stored with another content under the same
+    /// organization and report-id: the first is kept, and a conflict record
+    /// (its key here) names both.
+    pub conflicts: Vec<(String, String)>,
     /// The rejection, when any: reason, key, and whether it was already stored.
     pub rejected: Option<(RejectReason, String, bool)>,
     /// Warnings carried by the reports written.
@@ -558,7 +583,23 @@ pub async fn store_prepared<S: ObjectStore>(store: &S, prepared: Prepared) -> Re
                 out.warnings += r.warnings.len();
                 out.written.push(r.id);
             }
-            PutOutcome::AlreadyExists => out.duplicates.push(r.id),
+            PutOutcome::AlreadyExists => {
+                // An exact redelivery, or the same organization and report-id
+                // with another content: then the first stays and the conflict
+                // is recorded (once per distinct content).
+                let kept = store.get(&key).await?;
+                match conflict(&key, kept.as_deref(), &r) {
+                    None => out.duplicates.push(r.id),
+                    Some(record) => {
+                        let ckey =
+                            prepared
+                                .layout
+                                .conflict_key(&r.day, &r.id, &record.dropped.content_sha256);
+                        store.put_if_absent(&ckey, to_json(&record)).await?;
+                        out.conflicts.push((r.id, ckey));
+                    }
+                }
+            }
         }
     }
     if let Some((key, record)) = prepared.rejection {
@@ -567,6 +608,137 @@ pub async fn store_prepared<S: ObjectStore>(store: &S, prepared: Prepared) -> Re
         out.rejected = Some((record.reason, key, dup));
     }
     Ok(out)
+}
+
+/// Schema of conflict records.
+pub const CONFLICT_SCHEMA: &str = "stsguard/conflict/v1";
+
+/// A report delivered again with another content under the same organization
+/// and report-id (schema `stsguard/conflict/v1`, stored beside the rejection
+/// records). The first delivery stays the report; this records the second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictRecord {
+    /// Always [`CONFLICT_SCHEMA`].
+    pub schema: String,
+    /// Always `conflicting-redelivery`.
+    pub reason: String,
+    /// A human explanation.
+    pub detail: String,
+    /// The report's stable id.
+    pub id: String,
+    /// The sender's `organization-name`.
+    pub organization: String,
+    /// The sender's `report-id`.
+    pub report_id: String,
+    /// The report's day and policy domain.
+    pub day: String,
+    /// The policy domain.
+    pub domain: String,
+    /// The delivery that was stored first and stays.
+    pub kept: Delivery,
+    /// The delivery that was not stored.
+    pub dropped: Delivery,
+}
+
+/// One delivery of a report, in a [`ConflictRecord`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The stored report's key (for the kept delivery).
+    pub key: Option<String>,
+    /// SHA-256 of the payload as found (before decompression).
+    pub payload_sha256: String,
+    /// SHA-256 of the normalized content ([`content_sha256`]).
+    pub content_sha256: String,
+    /// `file`, `ses` or `s3`.
+    pub channel: String,
+    /// The file name or path.
+    pub input: Option<String>,
+    /// The SES message id.
+    pub ses_message_id: Option<String>,
+    /// The object key of the raw mail.
+    pub raw_key: Option<String>,
+}
+
+/// SHA-256 (hex) of what a report says, as normalized: organization,
+/// report-id, contact, period, policy domain and policies with their counts
+/// and failure details; not where it came from (the mail, the payload's
+/// compression) nor the warnings of reading it.
+pub fn content_sha256(r: &NormalizedReport) -> String {
+    #[derive(Serialize)]
+    struct Content<'a> {
+        organization: &'a str,
+        report_id: &'a str,
+        contact_info: &'a Option<String>,
+        start: &'a str,
+        end: &'a str,
+        domain: &'a str,
+        policies: &'a [crate::report::ReportPolicy],
+    }
+    crate::sha256_hex(&to_json(&Content {
+        organization: &r.organization,
+        report_id: &r.report_id,
+        contact_info: &r.contact_info,
+        start: &r.start,
+        end: &r.end,
+        domain: &r.domain,
+        policies: &r.policies,
+    }))
+}
+
+impl Delivery {
+    fn of(r: &NormalizedReport, key: Option<&str>, content_sha256: String) -> Self {
+        Delivery {
+            key: key.map(str::to_owned),
+            payload_sha256: r.source.payload_sha256.clone(),
+            content_sha256,
+            channel: r.source.channel.clone(),
+            input: r.source.input.clone(),
+            ses_message_id: r.source.ses_message_id.clone(),
+            raw_key: r.source.raw_key.clone(),
+        }
+    }
+}
+
+/// The conflict between the report stored under `key` (its bytes, `None` when
+/// it vanished) and `new`, when their contents differ; `None` for an exact
+/// redelivery. A stored object that no longer reads as a report conflicts.
+pub fn conflict(key: &str, stored: Option<&[u8]>, new: &NormalizedReport) -> Option<ConflictRecord> {
+    let new_content = content_sha256(new);
+    let kept = stored.and_then(|b| serde_json::from_slice::<NormalizedReport>(b).ok());
+    let kept = match kept {
+        Some(k) => {
+            let content = content_sha256(&k);
+            if content == new_content {
+                return None;
+            }
+            Delivery::of(&k, Some(key), content)
+        }
+        None => Delivery {
+            key: Some(key.to_owned()),
+            payload_sha256: String::new(),
+            content_sha256: String::new(),
+            channel: String::new(),
+            input: None,
+            ses_message_id: None,
+            raw_key: None,
+        },
+    };
+    Some(ConflictRecord {
+        schema: CONFLICT_SCHEMA.into(),
+        reason: "conflicting-redelivery".into(),
+        detail: format!(
+            "report-id {:?} of {:?} was stored before with another content; the first delivery is kept",
+            crate::text::escaped(&new.report_id, 200),
+            crate::text::escaped(&new.organization, 200)
+        ),
+        id: new.id.clone(),
+        organization: new.organization.clone(),
+        report_id: new.report_id.clone(),
+        day: new.day.clone(),
+        domain: new.domain.clone(),
+        kept,
+        dropped: Delivery::of(new, None, new_content),
+    })
 }
 
 /// [`prepare`] then [`store_prepared`].

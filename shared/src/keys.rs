@@ -6,6 +6,7 @@
 //! ```text
 //! reports/v1/day=YYYY-MM-DD/domain=<domain>/<id>.json
 //! rejected/day=YYYY-MM-DD/<sha256-of-raw>.json
+//! rejected/day=YYYY-MM-DD/conflict-<id>-<content-sha256>.json
 //! ```
 
 /// Key prefixes of one deployment.
@@ -45,6 +46,13 @@ impl Layout {
     /// Key of a rejection record, from the SHA-256 (hex) of the raw input.
     pub fn rejected_key(&self, day: &str, raw_sha256: &str) -> String {
         format!("{}day={day}/{raw_sha256}.json", self.rejected)
+    }
+
+    /// Key of a conflict record: report `id` (hex) delivered again with the
+    /// content whose SHA-256 (hex) is `content_sha256`, on the report's `day`.
+    /// The same conflicting delivery always lands on the same key.
+    pub fn conflict_key(&self, day: &str, id: &str, content_sha256: &str) -> String {
+        format!("{}day={day}/conflict-{id}-{content_sha256}.json", self.rejected)
     }
 }
 

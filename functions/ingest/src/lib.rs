@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 use stsguard::envconf::{prefix, switch};
-use stsguard::ingest::{self, IngestConfig, InputContext, InputKind, Outcome, Prepared};
+use stsguard::ingest::{self, IngestConfig, InputContext, InputKind, Outcome};
 use stsguard::report::Verdicts;
 use stsguard::store::s3::{S3RawSource, S3Store};
 use stsguard::store::{ErrorChain, Fetched, ObjectStore, RawSource, StoreError};
@@ -332,8 +332,11 @@ pub struct ItemResult {
     pub raw: String,
     /// Ids of reports written.
     pub written: Vec<String>,
-    /// Ids of reports already stored.
+    /// Ids of reports already stored (exact redeliveries).
     pub duplicates: Vec<String>,
+    /// Ids of reports already stored with another content: the first is
+    /// kept, a conflict record names both.
+    pub conflicts: Vec<String>,
     /// The rejection reason, when the mail (or a part of it) was unusable.
     pub rejected: Option<String>,
 }
@@ -437,12 +440,7 @@ impl<S: ObjectStore, R: RawSource> Handler<S, R> {
                     ingest::prepare(&raw, InputKind::Mail, &item.ctx, &self.config.ingest, now)
                 }
                 Fetched::TooLarge { sha256, bytes } => {
-                    let (key, record) =
-                        ingest::oversize_rejection(&sha256, bytes, &item.ctx, &self.config.ingest, now);
-                    Prepared {
-                        reports: Vec::new(),
-                        rejection: Some((key, record)),
-                    }
+                    ingest::prepare_oversize(&sha256, bytes, &item.ctx, &self.config.ingest, now)
                 }
             };
             let outcome = ingest::store_prepared(&self.store, prepared)
@@ -453,6 +451,7 @@ impl<S: ObjectStore, R: RawSource> Handler<S, R> {
                 ses_message_id = item.ctx.ses_message_id.as_deref().unwrap_or(""),
                 written = ?outcome.written,
                 duplicates = ?outcome.duplicates,
+                conflicts = ?outcome.conflicts,
                 rejected = outcome.rejected.as_ref().map(|r| r.0.as_str()).unwrap_or(""),
                 "ingested"
             );
@@ -467,6 +466,7 @@ fn item_result(raw: String, o: Outcome) -> ItemResult {
         raw,
         written: o.written,
         duplicates: o.duplicates,
+        conflicts: o.conflicts.into_iter().map(|(id, _)| id).collect(),
         rejected: o.rejected.map(|(r, _, _)| r.as_str().to_owned()),
     }
 }
@@ -476,6 +476,7 @@ fn item_result(raw: String, o: Outcome) -> ItemResult {
 pub fn emf_lines(resp: &Response, timestamp_ms: i64) -> Vec<String> {
     let written: usize = resp.items.iter().map(|i| i.written.len()).sum();
     let duplicates: usize = resp.items.iter().map(|i| i.duplicates.len()).sum();
+    let conflicts: usize = resp.items.iter().map(|i| i.conflicts.len()).sum();
     let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
     for r in resp.items.iter().filter_map(|i| i.rejected.as_deref()) {
         *by_reason.entry(r).or_default() += 1;
@@ -489,6 +490,7 @@ pub fn emf_lines(resp: &Response, timestamp_ms: i64) -> Vec<String> {
                 "Metrics": [
                     {"Name": "ReportsWritten", "Unit": "Count"},
                     {"Name": "Duplicates", "Unit": "Count"},
+                    {"Name": "Conflicts", "Unit": "Count"},
                     {"Name": "MailsProcessed", "Unit": "Count"},
                 ],
             }],
@@ -496,6 +498,7 @@ pub fn emf_lines(resp: &Response, timestamp_ms: i64) -> Vec<String> {
         "Function": "ingest",
         "ReportsWritten": written,
         "Duplicates": duplicates,
+        "Conflicts": conflicts,
         "MailsProcessed": resp.items.len(),
     })
     .to_string()];

@@ -549,6 +549,95 @@ fn redelivery_is_stored_once() {
 }
 
 #[test]
+fn a_redelivery_with_another_content_keeps_the_first_and_records_the_conflict() {
+    let store = MemoryStore::new();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let store_mail = |json: &str| {
+        let m = mail(
+            "",
+            &[("application/tlsrpt+gzip", "r.json.gz", &gz(json.as_bytes()))],
+        );
+        rt.block_on(ingest::store_prepared(&store, run(&m, InputKind::Mail)))
+            .unwrap()
+    };
+    let first = store_mail(GOOD);
+    assert_eq!(first.written.len(), 1);
+    let get = |k: &str| rt.block_on(store.get(k)).unwrap().unwrap();
+    let key = rt.block_on(store.list("reports/")).unwrap().remove(0);
+    let kept = get(&key);
+
+    // Same organization and report-id, another session count.
+    let other = good_with(
+        r#""total-successful-session-count":1"#,
+        r#""total-successful-session-count":7"#,
+    );
+    let second = store_mail(&other);
+    assert!(
+        second.written.is_empty() && second.duplicates.is_empty(),
+        "{second:?}"
+    );
+    assert_eq!(second.conflicts.len(), 1, "{second:?}");
+    let (id, ckey) = &second.conflicts[0];
+    assert_eq!(id, &first.written[0]);
+    assert!(
+        ckey.starts_with(&format!("rejected/day=2024-11-08/conflict-{id}-")) && ckey.ends_with(".json"),
+        "{ckey}"
+    );
+    // The first stays, byte for byte.
+    assert_eq!(get(&key), kept);
+    let record: ingest::ConflictRecord = serde_json::from_slice(&get(ckey)).unwrap();
+    assert_eq!(record.schema, ingest::CONFLICT_SCHEMA);
+    assert_eq!(record.reason, "conflicting-redelivery");
+    assert_eq!(
+        (
+            record.organization.as_str(),
+            record.report_id.as_str(),
+            record.domain.as_str()
+        ),
+        ("Google Inc.", "2024-11-08T00:00:00Z_eden.one", "eden.one")
+    );
+    assert_eq!(record.kept.key.as_deref(), Some(key.as_str()));
+    assert_eq!(
+        record.kept.payload_sha256,
+        stsguard::sha256_hex(&gz(GOOD.as_bytes()))
+    );
+    assert_eq!(
+        record.dropped.payload_sha256,
+        stsguard::sha256_hex(&gz(other.as_bytes()))
+    );
+    assert_ne!(record.kept.content_sha256, record.dropped.content_sha256);
+    assert!(ckey.ends_with(&format!("-{}.json", record.dropped.content_sha256)));
+
+    // The same conflicting mail again: counted, recorded once.
+    let third = store_mail(&other);
+    assert_eq!(third.conflicts, second.conflicts);
+    assert_eq!(store.len(), 2);
+    // The first content again, wrapped otherwise (JSON, not gzip): an exact
+    // redelivery, not a conflict.
+    let json_mail = mail("", &[("application/tlsrpt+json", "r.json", GOOD.as_bytes())]);
+    let again = rt
+        .block_on(ingest::store_prepared(&store, run(&json_mail, InputKind::Mail)))
+        .unwrap();
+    assert_eq!((again.duplicates.len(), again.conflicts.len()), (1, 0));
+    assert_eq!(store.len(), 2);
+}
+
+#[test]
+fn a_stored_object_that_is_no_report_conflicts_with_a_new_one() {
+    let m = mail(
+        "",
+        &[("application/tlsrpt+gzip", "r.json.gz", &gz(GOOD.as_bytes()))],
+    );
+    let p = run(&m, InputKind::Mail);
+    let (key, report) = &p.reports[0];
+    let c = ingest::conflict(key, Some(b"not json"), report).unwrap();
+    assert_eq!(c.kept.key.as_deref(), Some(key.as_str()));
+    assert!(c.kept.content_sha256.is_empty());
+    assert_eq!(c.dropped.content_sha256, ingest::content_sha256(report));
+    assert!(ingest::conflict(key, Some(&ingest::to_json(report)), report).is_none());
+}
+
+#[test]
 fn a_mail_with_one_good_and_one_bad_part_keeps_both_facts() {
     let good = gz(GOOD.as_bytes());
     let m = mail(

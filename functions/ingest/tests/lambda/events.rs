@@ -174,18 +174,21 @@ fn metrics_are_embedded_metric_format() {
                 raw: "b/k1".into(),
                 written: vec!["a".into(), "b".into()],
                 duplicates: vec![],
+                conflicts: vec!["d".into()],
                 rejected: None,
             },
             ItemResult {
                 raw: "b/k2".into(),
                 written: vec![],
                 duplicates: vec!["c".into()],
+                conflicts: vec![],
                 rejected: Some("bad-gzip".into()),
             },
             ItemResult {
                 raw: "b/k3".into(),
                 written: vec![],
                 duplicates: vec![],
+                conflicts: vec![],
                 rejected: Some("bad-gzip".into()),
             },
         ],
@@ -198,9 +201,10 @@ fn metrics_are_embedded_metric_format() {
         (
             main["ReportsWritten"].as_u64(),
             main["Duplicates"].as_u64(),
+            main["Conflicts"].as_u64(),
             main["MailsProcessed"].as_u64()
         ),
-        (Some(2), Some(1), Some(3))
+        (Some(2), Some(1), Some(1), Some(3))
     );
     let rej: Value = serde_json::from_str(&lines[1]).unwrap();
     assert_eq!(
@@ -260,6 +264,67 @@ mod handler {
 
     fn keys(objects: &[(String, Vec<u8>)]) -> Vec<&str> {
         objects.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    /// A mail with `json` as its report (application/tlsrpt+json).
+    fn json_mail(json: &str) -> Vec<u8> {
+        format!(
+            "From: reports@example.net\r\nTo: tlsrpt@eden.one\r\nSubject: Report\r\nMIME-Version: 1.0\r\n\
+             Content-Type: application/tlsrpt+json\r\n\r\n{json}"
+        )
+        .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_conflicting_redelivery_keeps_the_first_and_is_counted_in_the_metrics() {
+        let json = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/tests/fixtures/corpus/seed-google-eden.json"),
+        )
+        .unwrap();
+        let changed = json.replacen(
+            "\"total-failure-session-count\": 0",
+            "\"total-failure-session-count\": 3",
+            1,
+        );
+        assert_ne!(changed, json);
+        let handler = Handler::new(
+            MemoryStore::new(),
+            raw_mail(&[("mail-bucket", SES_KEY, json_mail(&json))]).await,
+            cfg("mail-bucket"),
+        );
+        let event = fixture("ses-lambda-action.json");
+        let first = handler.handle(event.clone(), now()).await.unwrap();
+        assert_eq!(first.items[0].written.len(), 1);
+        let kept = contents(handler.store()).await;
+
+        // The same report-id arrives again with other counts.
+        handler
+            .raw_source()
+            .put(&format!("mail-bucket/{SES_KEY}"), json_mail(&changed))
+            .await
+            .unwrap();
+        let second = handler.handle(event.clone(), now()).await.unwrap();
+        let item = &second.items[0];
+        assert!(item.written.is_empty() && item.duplicates.is_empty(), "{item:?}");
+        assert_eq!(item.conflicts, first.items[0].written);
+        let after = contents(handler.store()).await;
+        assert_eq!(after.len(), 2, "{:?}", keys(&after));
+        let report = after.iter().find(|(k, _)| k.starts_with("reports/")).unwrap();
+        assert!(*report == kept[0], "the first delivery stays as it was");
+        let (ckey, conflict) = after.iter().find(|(k, _)| k.starts_with("rejected/")).unwrap();
+        let record: ingest::ConflictRecord = serde_json::from_slice(conflict).unwrap();
+        assert!(ckey.starts_with("rejected/day=2024-11-08/conflict-"), "{ckey}");
+        assert_eq!(
+            record.dropped.ses_message_id.as_deref(),
+            Some(&SES_KEY["incoming/".len()..])
+        );
+        assert_ne!(record.kept.payload_sha256, record.dropped.payload_sha256);
+        let metrics: Value = serde_json::from_str(&emf_lines(&second, 0)[0]).unwrap();
+        assert_eq!(
+            (metrics["Conflicts"].as_u64(), metrics["Duplicates"].as_u64()),
+            (Some(1), Some(0))
+        );
     }
 
     #[tokio::test]

@@ -27,7 +27,9 @@ forwarded messages, and single-part mails whose body is the report.
 Each report is normalized (schema stsguard/report/v1) and written once to
   STORE/reports/v1/day=YYYY-MM-DD/domain=DOMAIN/ID.json
 where ID is a stable hash of the sender and its report-id, so ingesting the same
-report again is a no-op (counted as a duplicate). Input that holds no usable
+report again is a no-op (counted as a duplicate). The same sender and report-id
+with another content keeps the first and is counted as a conflict, recorded in
+  STORE/rejected/day=YYYY-MM-DD/conflict-ID-SHA256-OF-CONTENT.json Input that holds no usable
 report is not lost: a record saying why goes to
   STORE/rejected/day=YYYY-MM-DD/SHA256-OF-INPUT.json
 
@@ -64,6 +66,7 @@ struct Summary {
     inputs: usize,
     reports_written: usize,
     duplicates: usize,
+    conflicts: usize,
     rejected: BTreeMap<String, usize>,
     rejected_already_stored: usize,
     warnings: usize,
@@ -128,10 +131,9 @@ fn ingest_files<S: ObjectStore>(
         let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
         let prepared = match read_capped(path, config.limits.max_mail_bytes) {
             Ok(Input::Bytes(raw)) => ingest::prepare(&raw, kind, &ctx, &config, now),
-            Ok(Input::TooLarge { sha256, bytes }) => ingest::Prepared {
-                reports: Vec::new(),
-                rejection: Some(ingest::oversize_rejection(&sha256, bytes, &ctx, &config, now)),
-            },
+            Ok(Input::TooLarge { sha256, bytes }) => {
+                ingest::prepare_oversize(&sha256, bytes, &ctx, &config, now)
+            }
             Err(e) => {
                 sum.unreadable += 1;
                 let msg = format!("stsguard: cannot read {name}: {e:#}");
@@ -147,6 +149,7 @@ fn ingest_files<S: ObjectStore>(
             .with_context(|| format!("storing the results of {name} failed; the store is unusable"))?;
         sum.reports_written += outcome.written.len();
         sum.duplicates += outcome.duplicates.len();
+        sum.conflicts += outcome.conflicts.len();
         sum.warnings += outcome.warnings;
         if let Some((reason, _key, already)) = outcome.rejected {
             if already {
@@ -194,6 +197,14 @@ fn print_summary(sum: &Summary, format: Format, out: &mut impl Write) -> Result<
                 rejected,
                 by_reason,
             )?;
+            if sum.conflicts > 0 {
+                writeln!(
+                    out,
+                    "{} conflicting redelivery(ies): a report stored before came again with another content; \
+                     the first is kept, each conflict is recorded under rejected/ (conflict-*.json)",
+                    sum.conflicts
+                )?;
+            }
             if sum.rejected_already_stored > 0 {
                 writeln!(
                     out,

@@ -153,6 +153,65 @@ fn bare_report_files_are_reports() {
 }
 
 #[test]
+fn a_conflicting_redelivery_is_counted_and_recorded_and_the_first_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = std::fs::read_to_string(
+        crate::support::shared_dir().join("tests/fixtures/corpus/seed-google-eden.json"),
+    )
+    .unwrap();
+    let changed = json.replacen(
+        "\"total-failure-session-count\": 0",
+        "\"total-failure-session-count\": 3",
+        1,
+    );
+    assert_ne!(changed, json, "the fixture changed shape");
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    std::fs::write(&a, &json).unwrap();
+    std::fs::write(&b, &changed).unwrap();
+    let store = dir.path().join("s");
+    let ingest = |format: &str, paths: &[&Path]| {
+        let mut args = vec![
+            "ingest",
+            "-q",
+            "--store",
+            store.to_str().unwrap(),
+            "--format",
+            format,
+        ];
+        args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+        stsguard(&args)
+    };
+    let out = ingest("text", &[&a, &b]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .starts_with("2 inputs -> 1 report written, 0 duplicates, 0 rejected\n1 conflicting"),
+        "{}",
+        text(&out.stdout)
+    );
+    let conflicts: Vec<String> = files_under(&store)
+        .into_iter()
+        .filter(|f| f.rsplit('/').next().is_some_and(|n| n.starts_with("conflict-")))
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{:?}", files_under(&store));
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join(&conflicts[0])).unwrap()).unwrap();
+    assert_eq!(rec["schema"], "stsguard/conflict/v1");
+    assert_eq!(rec["kept"]["input"], a.to_str().unwrap());
+    assert_eq!(rec["dropped"]["input"], b.to_str().unwrap());
+    // Again, in JSON: still a conflict (recorded once), and an exact copy of the
+    // first is a duplicate.
+    let out = ingest("json", &[&b, &a]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["conflicts"].as_u64(), v["duplicates"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    assert_eq!(files_under(&store).len(), 2);
+}
+
+#[test]
 fn oversize_file_is_quarantined_without_reading_it_whole() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("huge.eml");
