@@ -297,8 +297,24 @@ fn split_fields(j: &Joined, p: &Proto, sink: &mut Sink) -> Vec<(usize, usize)> {
             sink.error(p.grammar, format!("trailing whitespace after `{tag_text}`"));
         }
     }
-    let mut fields = Vec::new();
+    // White space is part of a delimiter (`*WSP ";" *WSP`) only: after the
+    // last field it needs a `;` (a final delimiter), else the record fails the
+    // ABNF and strict senders (mox) discard it.
     let n = cuts.len();
+    if n >= 2 {
+        let last = bytes.get(cuts[n - 2] + 1..).unwrap_or_default();
+        if last.last().copied().is_some_and(is_wsp) && !last.iter().copied().all(is_wsp) {
+            sink.error(
+                p.grammar,
+                format!(
+                    "white space after the last field {} without a `;`: outside the grammar (white space \
+                     belongs to a `;` delimiter); strict senders such as mox discard the record",
+                    quoted(bytes.get(cuts[n - 2] + 1..).unwrap_or_default())
+                ),
+            );
+        }
+    }
+    let mut fields = Vec::new();
     for k in 0..n.saturating_sub(1) {
         let (start, end) = trim_range(bytes, cuts[k] + 1, cuts[k + 1]);
         if start == end {

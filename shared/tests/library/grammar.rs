@@ -183,6 +183,12 @@ fn rfc8461_3_1_general_grammar() {
         &["v=STSv1; id=1; novalue"],
         &["v=STSv1; id=1\r\n"],
         &["v=STSv1 "],
+        // White space only belongs to a `;` delimiter: none after the last
+        // field without one (mox discards such a record).
+        &["v=STSv1; id=20240601 "],
+        &["v=STSv1; id=20240601\t"],
+        &["v=STSv1; id=1", " "],
+        &["v=STSv1; id=1; x=y "],
         &[long_rec.as_str()],
     ];
     for rec in cases {
@@ -194,6 +200,8 @@ fn rfc8461_3_1_general_grammar() {
         &["v=STSv1; id=1;"],
         &["v=STSv1;id=1"],
         &["v=STSv1; id=1;\t "],
+        &["v=STSv1; id=1 ;"],
+        &["v=STSv1; id=1 ; "],
         &["v=STSv1; id=2024", "0601"],
         &["v=STSv1;\tid=1 ;  x=y"],
         &["v=STSv1; id=1; a.b-c_d=!\"#$%&'()*+,-./:<>?@[]^`{|}~"],
@@ -378,6 +386,8 @@ fn rfc8460_3_rua_uri_syntax() {
         "v=TLSRPTv1; rua=https://r.example/%zz",
         "v=TLSRPTv1; rua=https://r_x.example/",
         "v=TLSRPTv1; rua=mailto:a@example.com; x=",
+        // White space after the last field needs a `;` (RFC 8460 §3 field-delim).
+        "v=TLSRPTv1; rua=mailto:a@example.com ",
     ] {
         let r = tlsrpt1(rec);
         fires(&r.diagnostics, "TLR006", Severity::Error, rec);
@@ -385,6 +395,7 @@ fn rfc8460_3_rua_uri_syntax() {
     }
     for rec in [
         "v=TLSRPTv1; rua=mailto:a@example.com ,  mailto:b@example.com",
+        "v=TLSRPTv1; rua=mailto:a@example.com ; ",
         "v=TLSRPTv1; rua=mailto:a%2Cb@example.com",
         "v=TLSRPTv1; rua=https://[2001:db8::1]/tls",
     ] {
