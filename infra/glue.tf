@@ -47,6 +47,7 @@ locals {
     { name = "start", type = "string", comment = "start of the reporting period, RFC 3339 UTC" },
     { name = "end", type = "string", comment = "end of the reporting period, RFC 3339 UTC (quote it: \"end\")" },
     { name = "domain", type = "string", comment = "the report's policy domain, lower case" },
+    { name = "other_domains", type = "array<string>", comment = "the other policy domains the same report names (stored under each)" },
     { name = "policies", type = "array<${local.policy_type}>", comment = "one entry per evaluated policy" },
     { name = "source", type = local.source_type, comment = "where the report came from" },
     { name = "warnings", type = "array<struct<code:string,message:string>>", comment = "tolerances applied while reading" },

@@ -104,6 +104,7 @@ fn report(rng: &mut Rng, i: u64, day: &str) -> NormalizedReport {
         end: format!("{day}T23:59:59Z"),
         day: day.into(),
         domain: domain.clone(),
+        other_domains: Vec::new(),
         policies: vec![ReportPolicy {
             policy_type: "sts".into(),
             policy_domain: Some(domain.clone()),

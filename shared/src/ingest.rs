@@ -442,7 +442,10 @@ fn take_part(
             continue;
         }
         if let Some(allowed) = &config.allowed_domains {
-            if !allowed.contains(&r.domain) {
+            let named = || {
+                std::iter::once(&r.domain).chain(r.policies.iter().filter_map(|p| p.policy_domain.as_ref()))
+            };
+            if !named().any(|d| allowed.contains(d)) {
                 problems.push(problem(
                     RejectReason::UnexpectedDomain,
                     format!(
@@ -493,7 +496,29 @@ fn take_part(
             payload_sha256: payload_sha256.clone(),
             payload_bytes: part.bytes.len() as u64,
         };
-        reports.push(r);
+        // A report naming several policy domains is stored once per domain;
+        // with configured domains, only theirs (the others said in a warning).
+        let mut copies = report::by_domain(r);
+        if let Some(allowed) = &config.allowed_domains {
+            let dropped: Vec<String> = copies
+                .iter()
+                .filter(|c| !allowed.contains(&c.domain))
+                .map(|c| c.domain.clone())
+                .collect();
+            if !dropped.is_empty() {
+                copies.retain(|c| allowed.contains(&c.domain));
+                for c in &mut copies {
+                    c.warn(
+                        WarningCode::PolicyDomainsDiffer,
+                        format!(
+                            "the report also names {}, not among the configured domains: those policies are not stored",
+                            dropped.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        reports.extend(copies);
     }
 }
 

@@ -104,6 +104,12 @@ pub struct NormalizedReport {
     pub day: String,
     /// The report's policy domain: lower case, no trailing dot.
     pub domain: String,
+    /// The other policy domains the same report names (RFC 8460 allows several
+    /// policies, each with its own `policy-domain`). Such a report is stored
+    /// once per domain ([`by_domain`]), each copy with that domain's policies
+    /// only; empty (and not written) for a report of one domain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_domains: Vec<String>,
     /// One entry per policy the sender evaluated.
     pub policies: Vec<ReportPolicy>,
     /// Where the report came from.
@@ -274,6 +280,37 @@ pub enum WarningCode {
     DomainInvalid,
     /// The mail carries no passing DKIM verdict from SES.
     Unauthenticated,
+}
+
+/// The report as it concerns each policy domain it names, first named first:
+/// one copy per domain with that domain's policies (policies that name no
+/// domain stay with the first) and the other domains in `other_domains`. A
+/// report of one domain comes back as it is. Every figure of a copy is then
+/// the domain's own, so counting reports and sessions per domain counts a
+/// report once for each domain it names and each session once.
+pub fn by_domain(r: NormalizedReport) -> Vec<NormalizedReport> {
+    let mut domains: Vec<&str> = Vec::new();
+    for d in r.policies.iter().filter_map(|p| p.policy_domain.as_deref()) {
+        if !domains.contains(&d) {
+            domains.push(d);
+        }
+    }
+    if domains.len() <= 1 {
+        return vec![r];
+    }
+    let domains: Vec<String> = domains.into_iter().map(str::to_owned).collect();
+    domains
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut copy = r.clone();
+            copy.policies
+                .retain(|p| p.policy_domain.as_deref().map_or(i == 0, |pd| pd == d));
+            copy.domain.clone_from(d);
+            copy.other_domains = domains.iter().filter(|o| *o != d).cloned().collect();
+            copy
+        })
+        .collect()
 }
 
 impl NormalizedReport {

@@ -168,6 +168,7 @@ pub fn parse_report(
         start: datetime::format(&start),
         end: datetime::format(&end),
         domain,
+        other_domains: Vec::new(),
         policies,
         source: Source::default(),
         warnings: cx.warnings,
@@ -693,7 +694,10 @@ impl Cx<'_> {
             if let Some(other) = domains.find(|d| *d != first) {
                 self.warn(
                     WarningCode::PolicyDomainsDiffer,
-                    format!("policies name different domains ({first}, {other}); the report is filed under {first}"),
+                    format!(
+                        "policies name different domains ({first}, {other}); the report is stored once per domain, \
+                         each copy with that domain's policies"
+                    ),
                 );
             }
             return first.to_owned();

@@ -79,6 +79,7 @@ fn report(d: &str, domain: &str, org: &str, policies: Vec<ReportPolicy>) -> Norm
         end: format!("{d}T23:59:59Z"),
         day: d.into(),
         domain: domain.into(),
+        other_domains: Vec::new(),
         policies,
         source: Source {
             channel: "ses".into(),

@@ -18,5 +18,6 @@ mod live_dns;
 mod live_https;
 #[cfg(feature = "live")]
 mod live_smtp;
+mod multi_domain;
 mod plan;
 mod props;

@@ -219,6 +219,7 @@ async fn more_than_a_thousand_reports_in_a_day_are_all_read() {
             } else {
                 "big.example".into()
             },
+            other_domains: Vec::new(),
             policies: vec![ReportPolicy {
                 policy_type: "sts".into(),
                 policy_domain: None,
