@@ -380,9 +380,9 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: "PLN001",
-        title: "policy file not attributed to a domain",
-        severity: Severity::Info,
-        help: "A planned mta-sts.txt object could not be tied to a domain (its bucket or path has no `mta-sts.<domain>` component, and the plan has not exactly one domain with an _mta-sts record), so its policy was not checked. Map it in the config file: `[[policy]]` with `address` (or `location`) and `domain`.",
+        title: "MTA-STS part not attributed to a domain",
+        severity: Severity::Warning,
+        help: "A planned mta-sts.txt object or `_mta-sts`/`_smtp._tls` record could not be tied to its domain, so nothing about it was checked: a policy file whose bucket or path has no `mta-sts.<domain>` component while the plan has not exactly one domain with an _mta-sts record, or a record whose zone is managed outside the plan (its zone id names no zone resource, and its records do not show the zone's name). Map it in the config file: `[[policy]]` with `address` (or `location`) and `domain`, `[[zone]]` with `id` and `domain`, or `--zone ID=DOMAIN`.",
         rfc: "",
     },
     Rule {

@@ -101,6 +101,23 @@ pub enum PolicySelector {
     Location(String),
 }
 
+/// A `[[zone]]` entry (or `--zone ID=DOMAIN`): the name of a hosted zone that
+/// records refer to by id and that the plan does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneMapping {
+    /// The zone id as records write it (a Route 53 id with or without
+    /// `/hostedzone/`, a Cloudflare zone id).
+    pub id: String,
+    /// The zone's name (lower case, no trailing dot).
+    pub domain: String,
+    /// Where it was given: 1-based line and column in the file, when known.
+    pub line: Option<usize>,
+    /// Column of the entry, when known.
+    pub column: Option<usize>,
+    /// The key (`zone[0]`) or the flag (`--zone`) that gave it.
+    pub key: String,
+}
+
 /// An `[[ignore]]` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ignore {
@@ -143,6 +160,8 @@ pub struct LintConfig {
     pub rules: BTreeMap<&'static str, Override>,
     /// Findings to drop.
     pub ignores: Vec<Ignore>,
+    /// Zones managed outside the plan, by id.
+    pub zones: Vec<ZoneMapping>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +175,15 @@ struct RawConfig {
     policy: Option<Spanned<Vec<Spanned<RawPolicy>>>>,
     #[serde(default)]
     ignore: Option<Spanned<Vec<Spanned<RawIgnore>>>>,
+    #[serde(default)]
+    zone: Option<Spanned<Vec<Spanned<RawZone>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZone {
+    id: Spanned<String>,
+    domain: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -402,7 +430,120 @@ impl LintConfig {
                 reason,
             });
         }
+        let no_entries = Vec::new();
+        if let Some(list) = &raw.zone {
+            at.count(list, "zone")?;
+        }
+        let zones = raw.zone.as_ref().map_or(&no_entries, |l| l.get_ref());
+        for (i, z) in zones.iter().enumerate() {
+            let key = format!("zone[{i}]");
+            let raw = z.get_ref();
+            let id = at.string(&raw.id, &format!("{key}.id"))?.trim().to_owned();
+            if id.is_empty() || id.contains(char::is_whitespace) {
+                return Err(at.err(raw.id.span(), format!("{key}.id"), "a zone id is one word"));
+            }
+            let domain = at.domain(&raw.domain, &format!("{key}.domain"))?;
+            let here = at.err(z.span(), key.clone(), "");
+            config
+                .add_zone(ZoneMapping {
+                    id,
+                    domain,
+                    line: here.line,
+                    column: here.column,
+                    key,
+                })
+                .map_err(|mut e| {
+                    e.line = here.line;
+                    e.column = here.column;
+                    e
+                })?;
+        }
         Ok(config)
+    }
+
+    /// Adds a zone mapping (from the file or `--zone`); the same id mapped to
+    /// another domain is an error.
+    ///
+    /// # Errors
+    ///
+    /// [`LintConfigError`] naming the entry when the id is already mapped to
+    /// another domain.
+    pub fn add_zone(&mut self, z: ZoneMapping) -> Result<(), LintConfigError> {
+        if let Some(other) = self.zones.iter().find(|o| o.id == z.id) {
+            if other.domain == z.domain {
+                return Ok(());
+            }
+            return Err(LintConfigError {
+                line: z.line,
+                column: z.column,
+                key: z.key.clone(),
+                message: format!(
+                    "zone id {:?} is mapped to {} here and to {} by {}",
+                    z.id, z.domain, other.domain, other.key
+                ),
+            });
+        }
+        if self.zones.len() >= MAX_ENTRIES {
+            return Err(LintConfigError {
+                line: z.line,
+                column: z.column,
+                key: z.key,
+                message: format!("more than {MAX_ENTRIES} zone mappings"),
+            });
+        }
+        self.zones.push(z);
+        Ok(())
+    }
+
+    /// What the plan reader needs to know: the zone mappings.
+    pub fn plan_options(&self) -> crate::plan::PlanOptions {
+        crate::plan::PlanOptions {
+            zones: self
+                .zones
+                .iter()
+                .map(|z| (z.id.clone(), z.domain.clone()))
+                .collect(),
+        }
+    }
+
+    /// Checks the zone mappings against a plan read with [`Self::plan_options`]:
+    /// a mapping no record of the plan uses, or one that contradicts a zone the
+    /// plan holds, is an error naming the entry.
+    ///
+    /// # Errors
+    ///
+    /// [`LintConfigError`] for the first such mapping.
+    pub fn check_zones(&self, plan: &crate::plan::Plan) -> Result<(), LintConfigError> {
+        use crate::plan::ZoneSource;
+        for z in &self.zones {
+            let found = plan.zone_ids.iter().find(|(id, _)| {
+                id.trim_start_matches("/hostedzone/") == z.id.trim_start_matches("/hostedzone/")
+            });
+            let message = match found.map(|(_, s)| s) {
+                None => format!(
+                    "zone id {:?} is used by no record of the plan (the ids there: {})",
+                    z.id,
+                    plan.zone_ids
+                        .keys()
+                        .take(10)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Some(ZoneSource::Plan(name)) if *name != z.domain => format!(
+                    "zone id {:?} is {name} in the plan itself, not {}",
+                    z.id, z.domain
+                ),
+                _ => continue,
+            };
+            return Err(LintConfigError {
+                line: z.line,
+                column: z.column,
+                key: z.key.clone(),
+                message,
+            });
+        }
+        Ok(())
     }
 
     /// Attributes the policy files that a `[[policy]]` entry names to its domain

@@ -172,12 +172,23 @@ fn planned_parts<'p>(plan: &'p Plan, policies: &'p [PlannedPolicy], d: &str) -> 
                 .filter(|p| p.action == Action::NoOp)
                 .and_then(|p| p.body.as_deref())
         });
+    // In a zone the plan creates, a record the plan lacks does not exist.
+    let zone_created = plan.creates_zone_of(d);
+    let absent_if_created = |v: Option<Vec<Vec<Vec<u8>>>>, rs: &[&PlannedRecord]| {
+        if v.is_none() && rs.is_empty() && zone_created {
+            Some(Vec::new())
+        } else {
+            v
+        }
+    };
     let input = DomainInput {
         domain: d.to_owned(),
-        sts_records: planned_values(&sts),
-        tlsrpt_records: planned_values(&tlsrpt),
+        sts_records: absent_if_created(planned_values(&sts), &sts),
+        tlsrpt_records: absent_if_created(planned_values(&tlsrpt), &tlsrpt),
         policy: policy.filter(|p| kept(p.action)).and_then(|p| p.body.clone()),
-        mx: if mx.is_empty() || mx.iter().any(|r| r.unknown) {
+        mx: if mx.is_empty() && zone_created {
+            MxSet::NoMx
+        } else if mx.is_empty() || mx.iter().any(|r| r.unknown) {
             MxSet::Unknown
         } else {
             MxSet::Hosts(mx.iter().flat_map(|r| r.mx_hosts.clone()).collect())
@@ -237,7 +248,7 @@ fn lint_planned_domain(plan: &Plan, parts: &PlannedParts<'_>, d: &str) -> Vec<Fi
         );
     }
     if let Some(p) = kept_policy {
-        if sts.is_empty() {
+        if sts.is_empty() && input.sts_records.is_none() {
             skip(
                 format!(
                     "the plan has no _mta-sts.{d} record: whether senders can discover this policy (STS001) \
@@ -257,7 +268,7 @@ fn lint_planned_domain(plan: &Plan, parts: &PlannedParts<'_>, d: &str) -> Vec<Fi
                 Some(p.address.clone()),
             );
         }
-        if active && tlsrpt.is_empty() {
+        if active && tlsrpt.is_empty() && input.tlsrpt_records.is_none() {
             skip(
                 format!(
                     "the plan has no _smtp._tls.{d} record, so whether failures get reported (TLR001) was \
@@ -266,7 +277,7 @@ fn lint_planned_domain(plan: &Plan, parts: &PlannedParts<'_>, d: &str) -> Vec<Fi
                 Some(p.address.clone()),
             );
         }
-        if p.body.is_none() && input.sts_records.as_ref().is_some_and(Vec::is_empty) {
+        if p.body.is_none() && !sts.is_empty() && input.sts_records.as_ref().is_some_and(Vec::is_empty) {
             findings.push(
                 Finding::new(
                     "STS001",
@@ -345,9 +356,47 @@ fn note_findings(plan: &Plan, policies: &[PlannedPolicy], domains: &[String]) ->
             .and_then(|t| t.strip_prefix(": "))
             .unwrap_or(&n.text);
         let address = (!n.address.is_empty()).then(|| n.address.clone());
+        // An MTA-STS or TLSRPT record whose zone the plan does not hold: nothing
+        // about it was checked, which is worth more than an info line.
+        let zone_elsewhere = n.kind == NoteKind::NotInPlan;
+        if let Some(r) = records
+            .get(n.address.as_str())
+            .filter(|r| zone_elsewhere && r.fqdn.is_empty() && is_mta_sts_part(r))
+        {
+            let how = match &r.zone_id {
+                Some(id) => format!(
+                    "map its zone: `[[zone]] id = \"{id}\" domain = \"<domain>\"` in the configuration file, or \
+                     `--zone {id}=<domain>`"
+                ),
+                None => "give it a full name (ending in a dot) or a zone the plan holds".to_owned(),
+            };
+            out.push(
+                Finding::new(
+                    "PLN001",
+                    "",
+                    format!(
+                        "{} record {:?} cannot be tied to a domain ({text}), so nothing about it was checked; {how}",
+                        r.rtype, r.name
+                    ),
+                )
+                .with_address(address),
+            );
+            continue;
+        }
         out.push(Finding::new(rule, &domain, text).with_address(address));
     }
     out
+}
+
+/// Whether a record is an `_mta-sts` or `_smtp._tls` record by its written
+/// name or its value.
+fn is_mta_sts_part(r: &PlannedRecord) -> bool {
+    let first = r.name.split('.').next().unwrap_or_default().to_ascii_lowercase();
+    let second = r.name.split('.').nth(1).unwrap_or_default().to_ascii_lowercase();
+    let value: Vec<u8> = r.values.first().map(|v| v.concat()).unwrap_or_default();
+    first == "_mta-sts"
+        || (first == "_smtp" && second == "_tls")
+        || (r.rtype == "TXT" && (value.starts_with(b"v=STSv1") || value.starts_with(b"v=TLSRPTv1")))
 }
 
 /// STS008 and TLR008: records at names senders never look at.

@@ -3,15 +3,16 @@
 //! notes for what cannot be known offline.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::deps::{walk_config, Frame};
 use super::json::{module_resources, s, unk, Attrs, Change, Field, RawPlan};
 use super::policies::{policy, POLICY_TYPES};
-use super::providers::{record_resource, Dotted, TxtForm, ZoneOf};
+use super::providers::{record_resource, zone_resource, Dotted, TxtForm, ZoneOf};
 use super::zones::{add_zone, join_name, strip_indexes, Zones};
 use super::{
-    Action, Note, NoteKind, Plan, PlannedRecord, MAX_NOTES, MAX_RECORDS_PER_RESOURCE, MAX_STRINGS_PER_RECORD,
+    Action, Note, NoteKind, Plan, PlanOptions, PlannedRecord, ZoneSource, MAX_NOTES,
+    MAX_RECORDS_PER_RESOURCE, MAX_STRINGS_PER_RECORD,
 };
 use crate::records::{character_strings, Escapes};
 
@@ -42,6 +43,103 @@ impl Notes {
     }
 }
 
+/// One resource of the plan: address, type, values after the change, the change.
+type RawItem<'p, 'a> = (&'p str, &'p str, Option<&'p Attrs<'a>>, Option<&'p Change<'a>>);
+
+/// Resolves every zone id a record names: from the plan's zones (or the
+/// configuration's reference to one), then the user's mapping, then by
+/// inference (the records of one zone id whose names all end in one of them:
+/// the apex or the zone's own name). Resolved ids go into `zones`; the result
+/// says, per id as written, where its name came from.
+fn resolve_zone_ids(
+    items: &[RawItem<'_, '_>],
+    zones: &mut Zones,
+    options: &PlanOptions,
+) -> BTreeMap<String, ZoneSource> {
+    let mut out = BTreeMap::new();
+    // (provider, id) -> (id as written, names of its records)
+    let mut groups: BTreeMap<(&'static str, String), (String, Vec<String>)> = BTreeMap::new();
+    for (address, rtype, after, change) in items {
+        let Some((provider, res)) = record_resource(rtype) else {
+            continue;
+        };
+        if !matches!(res.zone, ZoneOf::Id) {
+            continue;
+        }
+        let attrs = after.or_else(|| change.and_then(|c| c.change.before.as_ref()));
+        let Some(a) = attrs else { continue };
+        let Some(id) = s(&a.zone_id).map(str::trim).filter(|i| !i.is_empty()) else {
+            continue;
+        };
+        let key = (provider.name, (provider.zone_id)(id));
+        if let Some(name) = zones.ids.get(&key) {
+            out.insert(id.to_owned(), ZoneSource::Plan(name.clone()));
+            continue;
+        }
+        if let Some(name) = zones.by_config.get(&strip_indexes(address)) {
+            out.insert(id.to_owned(), ZoneSource::Plan(name.clone()));
+            continue;
+        }
+        let entry = groups.entry(key).or_insert_with(|| (id.to_owned(), Vec::new()));
+        entry
+            .1
+            .push(crate::names::normalize(s(&a.name).unwrap_or_default()));
+    }
+    for ((provider, key_id), (written, names)) in groups {
+        let mapped = options.zones.iter().find(|(id, _)| {
+            crate::plan::providers::PROVIDERS
+                .iter()
+                .find(|p| p.name == provider)
+                .is_some_and(|p| (p.zone_id)(id) == key_id)
+        });
+        let source = if let Some((_, domain)) = mapped {
+            ZoneSource::Mapped(crate::names::normalize(domain))
+        } else {
+            match infer_zone(&names) {
+                Some(zone) => ZoneSource::Inferred(zone),
+                None => ZoneSource::Unknown,
+            }
+        };
+        if let Some(name) = source.name() {
+            zones.ids.insert((provider, key_id), name.to_owned());
+        }
+        out.insert(written, source);
+    }
+    out
+}
+
+/// The zone of records that share one zone id, from their names: the shortest
+/// dotted name that every dotted name equals or ends in (`example.com` for
+/// `example.com`, `_mta-sts.example.com`, `mta-sts.example.com`); `None` when
+/// no name is that suffix (relative names alone, or unrelated names).
+pub(super) fn infer_zone(names: &[String]) -> Option<String> {
+    let dotted: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n.contains('.'))
+        .collect();
+    let mut candidates: Vec<&str> = dotted
+        .iter()
+        .copied()
+        .filter(|c| {
+            crate::names::is_valid(c.as_bytes(), crate::names::Labels::Underscore)
+                && dotted
+                    .iter()
+                    .all(|n| n == c || n.strip_suffix(c).is_some_and(|p| p.ends_with('.')))
+        })
+        .collect();
+    candidates.sort_by_key(|c| c.len());
+    // A zone needs at least two records to show itself, and its name must not
+    // be an owner name of MTA-STS or TLSRPT.
+    (dotted.len() >= 2)
+        .then(|| candidates.first().copied())
+        .flatten()
+        .filter(|c| {
+            !c.starts_with("_mta-sts.") && !c.starts_with("_smtp._tls.") && !c.starts_with("mta-sts.")
+        })
+        .map(str::to_owned)
+}
+
 fn parse_action(actions: &[Cow<'_, str>]) -> Option<Action> {
     let a: Vec<&str> = actions.iter().map(|a| a.as_ref()).collect();
     Some(match a.as_slice() {
@@ -55,7 +153,7 @@ fn parse_action(actions: &[Cow<'_, str>]) -> Option<Action> {
     })
 }
 
-pub(super) fn build(raw: &RawPlan<'_>) -> Plan {
+pub(super) fn build(raw: &RawPlan<'_>, options: &PlanOptions) -> Plan {
     let mut notes = Notes(Vec::new(), 0);
     let planned = module_resources(raw.planned_values.as_ref());
     let prior = module_resources(raw.prior_state.as_ref().and_then(|p| p.values.as_ref()));
@@ -112,6 +210,16 @@ pub(super) fn build(raw: &RawPlan<'_>) -> Plan {
     }
 
     let mut plan = Plan::default();
+    // Zones the plan creates: every record of theirs is in the plan.
+    for (_, rtype, after, change) in &items {
+        let created = change.and_then(|c| parse_action(&c.change.actions)) == Some(Action::Create);
+        if let (true, Some((_, zone)), Some(a)) = (created, zone_resource(rtype), after) {
+            if let Some(name) = (zone.name)(a) {
+                plan.created_zones.push(crate::names::normalize(name));
+            }
+        }
+    }
+    plan.zone_ids = resolve_zone_ids(&items, &mut zones, options);
     let mut policy_items = Vec::new();
     for (address, rtype, after, change) in items {
         let is_record = record_resource(rtype).is_some();
@@ -261,10 +369,21 @@ fn record(item: &Item<'_, '_>, zones: &Zones, notes: &mut Notes) -> Option<Plann
         Some(d) => (d.values, d.mx_hosts, d.ttl, d.alias),
         None => (Vec::new(), Vec::new(), None, None),
     };
+    let written = after.or(before);
     Some(PlannedRecord {
         address: address.to_owned(),
         resource_type: rtype.to_owned(),
         fqdn,
+        name: written
+            .and_then(|a| s(&a.name))
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        zone_id: written
+            .and_then(|a| s(&a.zone_id))
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(str::to_owned),
         rtype: rtype_s,
         values,
         mx_hosts,

@@ -25,7 +25,7 @@
 //! zone that the plan does not show, a policy body read from a file) becomes a
 //! [`Plan::notes`] entry, never an error.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde::de::IgnoredAny;
@@ -110,6 +110,10 @@ pub struct PlannedRecord {
     /// The owner name: lower case, no trailing dot; empty when it cannot be resolved
     /// (a note says why).
     pub fqdn: String,
+    /// The name as the configuration writes it (zone-relative or full).
+    pub name: String,
+    /// The zone id the record names, when it names one (Route 53, Cloudflare).
+    pub zone_id: Option<String>,
     /// The record type, upper case: `TXT`, `MX`, `A`, `AAAA`, `CNAME`, ….
     pub rtype: String,
     /// After the change, one entry per record: its character-strings for TXT (as DNS
@@ -205,9 +209,54 @@ pub struct Plan {
     /// applies a resource only after those; anything else may run at the same
     /// time.
     pub dependencies: HashMap<String, Vec<String>>,
+    /// The hosted zones this plan creates (names, lower case): every record of
+    /// such a zone is in the plan, so a record the plan lacks is absent.
+    pub created_zones: Vec<String>,
+    /// How each zone id named by a record was resolved, by id as the record
+    /// writes it.
+    pub zone_ids: BTreeMap<String, ZoneSource>,
+}
+
+/// Where the name of a zone that records refer to by id came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZoneSource {
+    /// A zone resource or data source of the plan (or the configuration's
+    /// reference to one) names it.
+    Plan(String),
+    /// The user's mapping (`[[zone]]` in the configuration, `--zone`).
+    Mapped(String),
+    /// Inferred: the records of the zone share a name that is a suffix of all
+    /// of theirs (the apex, the zone's own name).
+    Inferred(String),
+    /// Not known: the zone is managed elsewhere.
+    Unknown,
+}
+
+impl ZoneSource {
+    /// The zone's name, when known.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            ZoneSource::Plan(n) | ZoneSource::Mapped(n) | ZoneSource::Inferred(n) => Some(n),
+            ZoneSource::Unknown => None,
+        }
+    }
+}
+
+/// What the user says about a plan that the plan cannot tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Zone id -> domain, for zones managed outside the plan.
+    pub zones: Vec<(String, String)>,
 }
 
 impl Plan {
+    /// Whether the plan creates the hosted zone that holds `name`.
+    pub fn creates_zone_of(&self, name: &str) -> bool {
+        self.created_zones
+            .iter()
+            .any(|z| name == z || name.strip_suffix(z.as_str()).is_some_and(|p| p.ends_with('.')))
+    }
+
     /// Whether the configuration makes Terraform apply `address` only after
     /// `before` (both resource instance addresses): through `depends_on` or a
     /// reference, directly or through other record or policy resources, or
@@ -245,6 +294,15 @@ const MAX_DEPENDENCY_WALK: usize = 10_000;
 /// [`PlanError`] when the input is too large, not JSON, not a plan, or of an
 /// unsupported `format_version` major version.
 pub fn read_plan(json: &[u8]) -> Result<Plan, PlanError> {
+    read_plan_with(json, &PlanOptions::default())
+}
+
+/// [`read_plan`] with what the user says about zones the plan does not hold.
+///
+/// # Errors
+///
+/// As [`read_plan`].
+pub fn read_plan_with(json: &[u8], options: &PlanOptions) -> Result<Plan, PlanError> {
     if json.len() > MAX_PLAN_BYTES {
         return Err(PlanError::TooLarge {
             size: json.len(),
@@ -290,7 +348,7 @@ pub fn read_plan(json: &[u8]) -> Result<Plan, PlanError> {
             reason: reason.into(),
         });
     }
-    Ok(build::build(&raw))
+    Ok(build::build(&raw, options))
 }
 
 #[cfg(test)]

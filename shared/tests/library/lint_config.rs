@@ -48,6 +48,14 @@ fn the_example_file_parses_to_what_it_says() {
         c.policies[1].select,
         PolicySelector::Location("static-assets/com/.well-known/mta-sts.txt".into())
     );
+    assert_eq!(
+        (
+            c.zones[0].id.as_str(),
+            c.zones[0].domain.as_str(),
+            c.zones[0].key.as_str()
+        ),
+        ("Z0123456789ABCDEFGHIJ", "example.com", "zone[0]")
+    );
     assert_eq!(c.ignores.len(), 2);
     assert_eq!(c.ignores[1].rule, None);
     assert_eq!(LintConfig::parse("").unwrap(), LintConfig::default());

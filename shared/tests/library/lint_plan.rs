@@ -578,8 +578,11 @@ fn plan_notes_become_pln_findings_with_their_address() {
     ] {
         assert!(pln.contains(&want), "{want:?} not in {pln:#?}");
     }
+    // What the plan cannot tell is info, except a part of MTA-STS that could
+    // not be tied to a domain at all (nothing about it was checked).
     assert!(
-        f.iter().all(|f| f.severity == stsguard::diag::Severity::Info),
+        f.iter()
+            .all(|f| f.severity == stsguard::diag::Severity::Info || f.rule == "PLN001"),
         "{f:#?}"
     );
     // A record whose name is unknown is not "misplaced" (it was STS008 before).

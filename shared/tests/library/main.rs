@@ -21,3 +21,4 @@ mod live_smtp;
 mod multi_domain;
 mod plan;
 mod props;
+mod zones;

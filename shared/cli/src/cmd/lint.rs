@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use stsguard::lint::config::ZoneMapping;
 use stsguard::lint::{lint_domain, lint_plan_with, DomainInput, Finding, LintConfig, MxSet};
 use stsguard::records::parse_presentation;
 
@@ -42,10 +43,16 @@ apply with nothing ordering the record after the file), XCK007 (removal without
 the none step), XCK008 (enforce without testing first) and STS001 (record
 removed while the policy stays). Route 53, Cloudflare, Google Cloud DNS, Azure DNS and
 DigitalOcean records; S3, GCS, Azure blob and local_file policy objects. What
-the plan cannot tell is an info finding, never a guess: PLN001 policy file not
-attributed to a domain, PLN002 value known only after apply, PLN003 value not
-in the plan, PLN004 check skipped for lack of data, PLN005 value read
-leniently.
+the plan cannot tell is a finding, never a guess: PLN001 (a warning) policy
+file or record not attributed to a domain, so nothing was checked for it;
+PLN002 value known only after apply, PLN003 value not in the plan, PLN004 check
+skipped for lack of data, PLN005 value read leniently (info).
+
+Records of a hosted zone managed elsewhere (only a zone_id in the plan) are
+placed by the plan's zone resource, else by their own names when they end in
+one of them (the apex); else map the zone: --zone ZONE_ID=example.com or
+[[zone]] in the configuration file. In a zone the plan creates, a record the
+plan lacks does not exist (TLR001 for a missing _smtp._tls record).
 
 --live (with a plan) also asks DNS and the policy hosts what they serve today,
 for every domain of the plan, and adds the NET rules of `stsguard check` and the
@@ -65,6 +72,7 @@ usually blocked, add --no-smtp.
   [rules]  STS009 = \"error\"        severity per rule: error, warning, info, off
   [[policy]]  address = \"ADDR\" (or location = \"BUCKET/KEY\"), domain = \"D\"
                                     attribute a policy file to its domain
+  [[zone]]  id = \"ZONE_ID\", domain = \"D\"    a zone managed outside the plan
   [[ignore]]  rule = \"ID\" (or \"*\"), domain = \"D\", address = \"ADDR\" (a
               trailing * matches a prefix), reason = \"...\"
 Unknown keys, rule IDs and severities are errors (exit 2).
@@ -110,9 +118,15 @@ pub(crate) struct Args {
     #[arg(long, requires = "domain")]
     no_mx: bool,
 
-    /// A lint configuration (TOML): domains, policy-file mapping, severities, ignores.
+    /// A lint configuration (TOML): domains, policy-file and zone mapping, severities, ignores.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+
+    /// The name of a hosted zone that records refer to by id and the plan does
+    /// not hold (managed elsewhere), e.g. --zone Z0123456789=example.com; repeat
+    /// for several. Same as `[[zone]]` in the configuration file.
+    #[arg(long = "zone", value_name = "ID=DOMAIN", requires = "plan", value_parser = parse_zone)]
+    zones: Vec<(String, String)>,
 
     /// Also compare the plan with what DNS, the policy hosts and the MX hosts
     /// serve today, and run the NET rules on it (network access needed).
@@ -126,6 +140,21 @@ pub(crate) struct Args {
     output: FindingsArgs,
 }
 
+/// `ID=DOMAIN` of `--zone`.
+fn parse_zone(s: &str) -> Result<(String, String), String> {
+    let Some((id, domain)) = s.split_once('=') else {
+        return Err(format!("{s:?} is not ID=DOMAIN"));
+    };
+    let (id, domain) = (id.trim(), stsguard::names::normalize(domain));
+    if id.is_empty() || id.contains(char::is_whitespace) {
+        return Err(format!("{id:?} is not a zone id"));
+    }
+    if !stsguard::names::is_domain_argument(&domain) {
+        return Err(format!("{domain:?} is not a domain name"));
+    }
+    Ok((id.to_owned(), domain))
+}
+
 /// A policy file larger than this is not read further (senders read 64 KiB).
 const MAX_POLICY_FILE: u64 = 1 << 20;
 
@@ -136,10 +165,21 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     if !args.live && args.live_args.any_given() {
         anyhow::bail!("--resolver, --ca-file, --no-smtp, --smtp-port and --timeout apply only with --live");
     }
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => read_config(path)?,
         None => LintConfig::default(),
     };
+    for (i, (id, domain)) in args.zones.iter().enumerate() {
+        config
+            .add_zone(ZoneMapping {
+                id: id.clone(),
+                domain: domain.clone(),
+                line: None,
+                column: None,
+                key: format!("--zone #{}", i + 1),
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     let (findings, label, artifact) = match (&args.plan, &args.domain) {
         (Some(plan), _) => {
             let mut json = Vec::new();
@@ -149,8 +189,15 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                         .read_to_end(&mut json)
                 })
                 .with_context(|| format!("cannot read the plan {}", plan.display()))?;
-            let parsed = stsguard::plan::read_plan(&json).with_context(|| format!("{}", plan.display()))?;
+            let parsed = stsguard::plan::read_plan_with(&json, &config.plan_options())
+                .with_context(|| format!("{}", plan.display()))?;
             drop(json);
+            if let Err(e) = config.check_zones(&parsed) {
+                match (&args.config, e.line) {
+                    (Some(file), Some(_)) => anyhow::bail!("{}: {e}", file.display()),
+                    _ => anyhow::bail!("{e}"),
+                }
+            }
             let name = plan.display().to_string();
             let findings = if args.live {
                 let domains = stsguard::lint::plan_domains(&parsed, &config);

@@ -501,8 +501,9 @@ fn lint_reads_terraform_plans_and_refuses_what_it_cannot_read() {
         by_rule("XCK005")["address"],
         "module.mail.aws_route53_record.sts[0]"
     );
-    // What could not be attributed is said, not guessed: an info finding
-    // without a domain, at the object's address, and nothing on stderr.
+    // What could not be attributed is said, not guessed: a warning (nothing
+    // about it was checked) without a domain, at the object's address, and
+    // nothing on stderr.
     let pln = v
         .as_array()
         .unwrap()
@@ -512,7 +513,7 @@ fn lint_reads_terraform_plans_and_refuses_what_it_cannot_read() {
     assert_eq!(
         (&pln["severity"], &pln["domain"], &pln["address"]),
         (
-            &json!("info"),
+            &json!("warning"),
             &json!(""),
             &json!("aws_s3_bucket_object.org_policy")
         )
@@ -627,12 +628,122 @@ fn lint_config_is_applied_and_its_errors_name_file_key_and_line() {
         "--config",
         "[[policy]]",
         "[[ignore]]",
+        "[[zone]]",
+        "--zone",
         "[rules]",
         "PLN001",
         "examples/stsguard.toml",
     ] {
         assert!(help.contains(needle), "lint --help lacks {needle:?}");
     }
+}
+
+#[test]
+fn zones_managed_elsewhere_are_mapped_with_zone_or_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |name: &str, value: &str| {
+        json!({"address": format!("cloudflare_record.{}", name.trim_start_matches('_').replace('.', "_")),
+               "mode": "managed", "type": "cloudflare_record", "name": "r",
+               "values": {"zone_id": "cf-zone-1", "name": name, "type": "TXT", "content": value, "ttl": 60}})
+    };
+    let plan = json!({
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": [
+            record("_mta-sts", "v=STSv1; id=20240601"),
+            record("_smtp._tls", "v=TLSRPTv1; rua=mailto:tls@example.com"),
+        ]}},
+    });
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let plan = path.to_str().unwrap();
+
+    // Unmapped: a warning per record that says how to map it (exit 0 with the
+    // default --fail-on error), and nothing else was checked.
+    let out = stsguard(&["lint", plan, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["PLN001", "PLN001"], "{v:#}");
+    assert!(
+        v[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--zone cf-zone-1=<domain>"),
+        "{v:#}"
+    );
+
+    // Mapped on the command line: the TTL of 60 s on _mta-sts is judged.
+    let out = stsguard(&[
+        "lint",
+        plan,
+        "--format",
+        "json",
+        "--zone",
+        "cf-zone-1=Example.COM.",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "STS009" && f["domain"] == "example.com"),
+        "{v:#}"
+    );
+    assert!(!v.to_string().contains("PLN001"), "{v:#}");
+
+    // Mapped in the configuration file: the same.
+    let config = dir.path().join("stsguard.toml");
+    std::fs::write(
+        &config,
+        "[[zone]]\nid = \"cf-zone-1\"\ndomain = \"example.com\"\n",
+    )
+    .unwrap();
+    let out = stsguard(&[
+        "lint",
+        plan,
+        "--format",
+        "json",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(text(&out.stdout).contains("STS009"), "{}", text(&out.stdout));
+
+    // Mappings the plan contradicts or does not use are errors that say where.
+    let out = stsguard(&["lint", plan, "--zone", "other-zone=example.org"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--zone #1: zone id \"other-zone\" is used by no record"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(
+        &config,
+        "domains = [\"example.com\"]\n\n[[zone]]\nid = \"nope\"\ndomain = \"example.com\"\n",
+    )
+    .unwrap();
+    let out = stsguard(&["lint", plan, "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("stsguard.toml: line 3, column 1: zone[0]: zone id \"nope\""),
+        "{err}"
+    );
+    for bad in ["cf-zone-1", "=example.com", "cf-zone-1=not a domain"] {
+        let out = stsguard(&["lint", plan, "--zone", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+    let out = stsguard(&["lint", plan, "--zone", "a=example.com", "--zone", "a=example.org"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("mapped to example.org here and to example.com by --zone #1"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -20,18 +20,28 @@ mod tests {
 
     #[test]
     fn findings_without_a_domain_render_without_an_empty_prefix() {
-        let f = vec![Finding::new(
-            "PLN001",
+        let mut f = vec![Finding::new(
+            "PLN004",
             "",
             "the policy file b/.well-known/mta-sts.txt could not be attributed",
         )
         .with_address(Some("aws_s3_object.p"))];
+        f.push(Finding::new(
+            "PLN001",
+            "",
+            "the policy file c/.well-known/mta-sts.txt could not be attributed",
+        ));
         let v = to_sarif(&f, "plan.json");
         let text = v["runs"][0]["results"][0]["message"]["text"].as_str().unwrap();
         assert!(text.starts_with("the policy file"), "{text}");
         let gh = to_github(&f, Some("plan.json"));
         assert!(
-            gh.starts_with("::notice file=plan.json,title=PLN001::the policy"),
+            gh.starts_with("::notice file=plan.json,title=PLN004::the policy"),
+            "{gh}"
+        );
+        // A warning-level rule is a warning annotation.
+        assert!(
+            gh.contains("\n::warning file=plan.json,title=PLN001::the policy"),
             "{gh}"
         );
     }
