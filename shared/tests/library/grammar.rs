@@ -213,6 +213,45 @@ fn rfc8461_3_1_general_grammar() {
     }
 }
 
+/// RFC 8461 §3.1, one production at a time: `sts-ext-name` is a letter or
+/// digit and up to 31 of letters, digits, `_`, `-`, `.`; `sts-ext-value` is
+/// 1* of %x21-3A / %x3C / %x3E-7E; `sts-field-delim` is `*WSP ";" *WSP`.
+#[test]
+fn rfc8461_3_1_abnf_productions() {
+    let name32 = format!("v=STSv1; id=1; a{}=x", "b".repeat(31));
+    let name33 = format!("v=STSv1; id=1; a{}=x", "b".repeat(32));
+    let table: &[(&str, bool)] = &[
+        // sts-ext-name
+        (name32.as_str(), true),
+        (name33.as_str(), false),
+        ("v=STSv1; id=1; 9x=1", true),
+        ("v=STSv1; id=1; x.y-z_w=1", true),
+        ("v=STSv1; id=1; -x=1", false),
+        ("v=STSv1; id=1; .x=1", false),
+        ("v=STSv1; id=1; x/y=1", false),
+        // sts-ext-value
+        ("v=STSv1; id=1; x=!", true),
+        ("v=STSv1; id=1; x=~", true),
+        ("v=STSv1; id=1; x=:<>", true),
+        ("v=STSv1; id=1; x=a\u{7f}", false),
+        ("v=STSv1; id=1; x=a b", false),
+        // sts-field-delim and the optional final delimiter
+        ("v=STSv1;\tid=1\t;\tx=y\t;\t", true),
+        ("v=STSv1; id=1\t", false),
+        ("v=STSv1;id=1;x=y", true),
+    ];
+    for (rec, valid) in table {
+        let r = sts1(rec);
+        if *valid {
+            absent(&r.diagnostics, "STS005", rec);
+            assert!(r.discoverable, "{rec:?}: {:#?}", r.diagnostics);
+        } else {
+            fires(&r.diagnostics, "STS005", Severity::Error, rec);
+            assert!(!r.discoverable, "{rec:?}");
+        }
+    }
+}
+
 #[test]
 fn rfc8461_3_1_split_strings_join_without_separator() {
     let r = sts(&[&["v=STSv1; id=2024", "0601"]]);
