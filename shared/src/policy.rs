@@ -350,7 +350,8 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
         sink.warn(
             "POL009",
             format!(
-                "the policy ends with {} extra blank line(s) (more than one terminator)",
+                "the policy ends with {} extra blank line(s) (more than one terminator): outside the grammar, \
+                 and mox rejects the policy",
                 lines.len() - trailing
             ),
         );
@@ -366,7 +367,9 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
         if line.trim().is_empty() {
             sink.warn(
                 "POL009",
-                format!("line {no} is blank; blank lines are outside the grammar"),
+                format!(
+                    "line {no} is blank; blank lines are outside the grammar, and mox rejects the policy"
+                ),
             );
             continue;
         }
@@ -385,7 +388,8 @@ fn parse_into(body: &[u8], policy_domain: Option<&str>, sink: &mut Sink, policy:
             sink.warn(
                 "POL009",
                 format!(
-                    "line {no} is a comment {}; comments are outside the grammar",
+                    "line {no} is a comment {}; comments are outside the grammar: mox and checkdmarc reject the \
+                     policy, and Stalwart reads the next key as part of the comment (a lost `mode` is `none`)",
                     quoted(line.as_bytes())
                 ),
             );
@@ -561,7 +565,8 @@ fn duplicate(sink: &mut Sink, key: &str, first: usize, no: usize, value: &str) {
     sink.warn(
         "POL010",
         format!(
-            "`{key}` appears again on line {no} ({}); the RFC uses line {first}, but some senders use the last",
+            "`{key}` appears again on line {no} ({}); the RFC and mox use line {first}, but \
+             postfix-mta-sts-resolver and Stalwart use the last, and checkdmarc rejects the policy",
             quoted(value.as_bytes())
         ),
     );

@@ -289,8 +289,8 @@ fn split_fields(j: &Joined, p: &Proto, sink: &mut Sink) -> Vec<(usize, usize)> {
             sink.warn(
                 p.space,
                 format!(
-                    "whitespace before the first `;` (`{tag_text} ;`): fails the \"begins with `{tag_text};`\" \
-                     filter of some senders and tools"
+                    "whitespace before the first `;` (`{tag_text} ;`): grammatical, but it fails the \"begins \
+                     with `{tag_text};`\" discard rule (RFC 8461 erratum 6285) that a sender may apply literally"
                 ),
             );
         } else {
@@ -456,7 +456,8 @@ pub fn parse_sts_records(records: &[Vec<Vec<u8>>]) -> StsRecordResult {
             sink.warn(
                 "STS007",
                 format!(
-                    "field `{}` appears twice; the first wins per the RFC{} but some senders take the last ({})",
+                    "field `{}` appears twice; the first wins per the RFC and mox{}, but postfix-mta-sts-resolver \
+                     and Stalwart take the last ({}), and checkdmarc rejects the record",
                     text(name),
                     first_value.map(|v| format!(" (`{v}`)")).unwrap_or_default(),
                     quoted(value)
@@ -571,14 +572,15 @@ pub fn parse_tlsrpt_records(records: &[Vec<Vec<u8>>]) -> TlsrptRecordResult {
             if rua_fields == 2 {
                 sink.warn(
                     "TLR007",
-                    "several `rua=` fields: legal, but parsers differ (some merge, some keep one); \
-                     use one comma-separated list",
+                    "several `rua=` fields: legal, but parsers differ (mox and Stalwart keep all, checkdmarc \
+                     rejects the record as a duplicate tag); use one comma-separated list",
                 );
             }
             if rua_fields == 1 && index > 0 {
                 sink.warn(
                     "TLR007",
-                    "`rua=` is not the first field after `v=TLSRPTv1` (some parsers fail on an extension before it)",
+                    "`rua=` is not the first field after `v=TLSRPTv1`: the internet.nl checker fails on an \
+                     extension before it",
                 );
             }
             parse_rua(value, note, &mut sink, &mut record.rua);

@@ -207,6 +207,34 @@ fn route53_ids_match_with_or_without_the_hostedzone_prefix() {
 }
 
 #[test]
+fn google_and_azure_records_name_their_zone_by_definition() {
+    let records = vec![
+        (
+            "google_dns_record_set.sts",
+            "google_dns_record_set",
+            json!({"managed_zone": "example-zone", "name": "_mta-sts.example.com.", "type": "TXT", "ttl": 60,
+                   "rrdatas": ["\"v=STSv1; id=20240601\""]}),
+        ),
+        (
+            "azurerm_dns_txt_record.tls",
+            "azurerm_dns_txt_record",
+            json!({"zone_name": "example.org", "name": "_mta-sts", "ttl": 60,
+                   "record": [{"value": "v=STSv1; id=20240601"}]}),
+        ),
+    ];
+    let plan = read_plan(&plan_of(&records, "create", json!({}))).unwrap();
+    let fqdns: Vec<&str> = plan.records.iter().map(|r| r.fqdn.as_str()).collect();
+    assert_eq!(fqdns, ["_mta-sts.example.com", "_mta-sts.example.org"]);
+    let f = lint_plan_with(&plan, &LintConfig::default());
+    assert!(
+        has(&f, "STS009", "example.com") && has(&f, "STS009", "example.org"),
+        "{:#?}",
+        rules(&f)
+    );
+    assert!(!f.iter().any(|x| x.rule == "PLN001"), "{:#?}", rules(&f));
+}
+
+#[test]
 fn zone_mappings_are_checked_against_the_plan() {
     let json = plan_of(
         &cloudflare(["_mta-sts", "_smtp._tls", "@"], "cf0004"),
