@@ -88,6 +88,16 @@ pub(crate) struct LiveArgs {
     pub timeout: u64,
 }
 
+/// Reads at most `cap` bytes of `path` (`what` names it in the error); a
+/// caller that must refuse a larger file reads `cap + 1` and compares.
+pub(crate) fn read_file(path: &std::path::Path, cap: u64, what: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(cap).read_to_end(&mut bytes))
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    Ok(bytes)
+}
+
 /// A CA file larger than this is refused.
 const MAX_CA_FILE: u64 = 1 << 20;
 
@@ -112,13 +122,7 @@ impl LiveArgs {
             None => None,
         };
         let extra_roots_pem = match &self.ca_file {
-            Some(path) => {
-                let mut pem = Vec::new();
-                std::fs::File::open(path)
-                    .and_then(|f| f.take(MAX_CA_FILE).read_to_end(&mut pem))
-                    .with_context(|| format!("cannot read the CA file {}", path.display()))?;
-                Some(pem)
-            }
+            Some(path) => Some(read_file(path, MAX_CA_FILE, "the CA file")?),
             None => None,
         };
         let config = LiveConfig {

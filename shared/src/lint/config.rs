@@ -118,6 +118,18 @@ pub struct ZoneMapping {
     pub key: String,
 }
 
+impl ZoneMapping {
+    /// An error about this entry, where it was given.
+    fn error(&self, message: String) -> LintConfigError {
+        LintConfigError {
+            line: self.line,
+            column: self.column,
+            key: self.key.clone(),
+            message,
+        }
+    }
+}
+
 /// An `[[ignore]]` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ignore {
@@ -473,23 +485,13 @@ impl LintConfig {
             if other.domain == z.domain {
                 return Ok(());
             }
-            return Err(LintConfigError {
-                line: z.line,
-                column: z.column,
-                key: z.key.clone(),
-                message: format!(
-                    "zone id {:?} is mapped to {} here and to {} by {}",
-                    z.id, z.domain, other.domain, other.key
-                ),
-            });
+            return Err(z.error(format!(
+                "zone id {:?} is mapped to {} here and to {} by {}",
+                z.id, z.domain, other.domain, other.key
+            )));
         }
         if self.zones.len() >= MAX_ENTRIES {
-            return Err(LintConfigError {
-                line: z.line,
-                column: z.column,
-                key: z.key,
-                message: format!("more than {MAX_ENTRIES} zone mappings"),
-            });
+            return Err(z.error(format!("more than {MAX_ENTRIES} zone mappings")));
         }
         self.zones.push(z);
         Ok(())
@@ -536,12 +538,7 @@ impl LintConfig {
                 ),
                 _ => continue,
             };
-            return Err(LintConfigError {
-                line: z.line,
-                column: z.column,
-                key: z.key.clone(),
-                message,
-            });
+            return Err(z.error(message));
         }
         Ok(())
     }

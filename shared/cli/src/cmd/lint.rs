@@ -4,7 +4,6 @@
 // An edge module: it reads the policy file.
 #![allow(clippy::disallowed_methods)]
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,7 +12,7 @@ use stsguard::lint::config::ZoneMapping;
 use stsguard::lint::{lint_domain, lint_plan_with, DomainInput, Finding, LintConfig, MxSet};
 use stsguard::records::parse_presentation;
 
-use crate::args::LiveArgs;
+use crate::args::{read_file, LiveArgs};
 use crate::output::{emit, FindingsArgs};
 
 pub(crate) const LONG_ABOUT: &str = "\
@@ -182,13 +181,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     }
     let (findings, label, artifact) = match (&args.plan, &args.domain) {
         (Some(plan), _) => {
-            let mut json = Vec::new();
-            std::fs::File::open(plan)
-                .and_then(|f| {
-                    f.take(stsguard::plan::MAX_PLAN_BYTES as u64 + 1)
-                        .read_to_end(&mut json)
-                })
-                .with_context(|| format!("cannot read the plan {}", plan.display()))?;
+            let json = read_file(plan, stsguard::plan::MAX_PLAN_BYTES as u64 + 1, "the plan")?;
             let parsed = stsguard::plan::read_plan_with(&json, &config.plan_options())
                 .with_context(|| format!("{}", plan.display()))?;
             drop(json);
@@ -226,13 +219,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
 
 /// Reads and parses `--config`; errors name the file, then the line and key.
 fn read_config(path: &std::path::Path) -> Result<LintConfig> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| {
-            f.take(stsguard::lint::config::MAX_CONFIG_BYTES as u64 + 1)
-                .read_to_end(&mut bytes)
-        })
-        .with_context(|| format!("cannot read the config {}", path.display()))?;
+    let bytes = read_file(
+        path,
+        stsguard::lint::config::MAX_CONFIG_BYTES as u64 + 1,
+        "the config",
+    )?;
     let text = String::from_utf8(bytes).map_err(|e| {
         anyhow::anyhow!(
             "{}: not UTF-8 (byte {})",
@@ -245,13 +236,7 @@ fn read_config(path: &std::path::Path) -> Result<LintConfig> {
 
 fn lint_parts(args: &Args, domain: &str) -> Result<Vec<Finding>> {
     let policy = match &args.policy {
-        Some(path) => {
-            let mut body = Vec::new();
-            std::fs::File::open(path)
-                .and_then(|f| f.take(MAX_POLICY_FILE).read_to_end(&mut body))
-                .with_context(|| format!("cannot read the policy {}", path.display()))?;
-            Some(body)
-        }
+        Some(path) => Some(read_file(path, MAX_POLICY_FILE, "the policy")?),
         None => None,
     };
     let records = |list: &[String]| {
