@@ -21,6 +21,23 @@ use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
 use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::TlsAcceptor;
 
+/// Binds `addr`. A fixed address (port 443 on a loopback address of its own) is
+/// rarely still held for a moment by the kernel; that is retried for up to a
+/// second, any other failure fails the test.
+async fn bind_tcp(addr: SocketAddr) -> TcpListener {
+    let mut tries = 0;
+    loop {
+        match TcpListener::bind(addr).await {
+            Ok(l) => return l,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("cannot bind {addr}: {e}"),
+        }
+    }
+}
+
 /// Starts the server; keep the returned value alive while querying.
 pub async fn start_dns(zone: &str) -> (Server<Catalog>, SocketAddr) {
     let (origin, records) = Parser::new(zone, None, None).parse().unwrap();
@@ -119,7 +136,7 @@ pub async fn serve_logged(
         .with_single_cert(vec![cert], key)
         .unwrap();
     let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind(bind).await.unwrap();
+    let listener = bind_tcp(bind).await;
     let addr = listener.local_addr().unwrap();
     let response = Arc::new(response);
     let log = RequestLog::default();
@@ -356,7 +373,7 @@ async fn dialogue<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 
 /// An SMTP server on `bind` (port 0 for any); returns its address.
 pub async fn serve_smtp(mode: Smtp, bind: SocketAddr) -> SocketAddr {
-    let listener = TcpListener::bind(bind).await.unwrap();
+    let listener = bind_tcp(bind).await;
     let addr = listener.local_addr().unwrap();
     let acceptor = smtp_acceptor(&mode);
     let silent = matches!(mode, Smtp::Silent);
