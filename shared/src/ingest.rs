@@ -666,7 +666,7 @@ pub struct ConflictRecord {
 }
 
 /// One delivery of a report, in a [`ConflictRecord`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
     /// The stored report's key (for the kept delivery).
     pub key: Option<String>,
@@ -740,12 +740,7 @@ pub fn conflict(key: &str, stored: Option<&[u8]>, new: &NormalizedReport) -> Opt
         }
         None => Delivery {
             key: Some(key.to_owned()),
-            payload_sha256: String::new(),
-            content_sha256: String::new(),
-            channel: String::new(),
-            input: None,
-            ses_message_id: None,
-            raw_key: None,
+            ..Delivery::default()
         },
     };
     Some(ConflictRecord {

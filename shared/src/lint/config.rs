@@ -518,10 +518,7 @@ impl LintConfig {
     pub fn check_zones(&self, plan: &crate::plan::Plan) -> Result<(), LintConfigError> {
         use crate::plan::ZoneSource;
         for z in &self.zones {
-            let found = plan.zone_ids.iter().find(|(id, _)| {
-                id.trim_start_matches("/hostedzone/") == z.id.trim_start_matches("/hostedzone/")
-            });
-            let message = match found.map(|(_, s)| s) {
+            let message = match plan.zone_source(&z.id) {
                 None => format!(
                     "zone id {:?} is used by no record of the plan (the ids there: {})",
                     z.id,

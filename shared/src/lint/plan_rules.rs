@@ -2,8 +2,9 @@
 //! [`super::lint_domain`] on what DNS and HTTPS will serve after the apply, add
 //! the rules that need the plan's names, TTLs and before values (STS008, TLR008,
 //! STS009, XCK004, XCK005, XCK007, XCK008), and turn what the plan cannot tell
-//! into info findings of the PLN family (PLN001-PLN005), so that nothing is
-//! skipped in silence. [`LintConfig`] maps policy files to domains, limits the
+//! into findings of the PLN family (PLN001-PLN005: info, except PLN001, a
+//! warning for a part nothing was checked for), so that nothing is skipped in
+//! silence. [`LintConfig`] maps policy files to domains, limits the
 //! domains and overrides severities.
 
 use std::collections::HashMap;
@@ -19,8 +20,8 @@ use crate::records::parse_sts_records;
 /// Lints every domain that a Terraform plan gives an `_mta-sts` or `_smtp._tls`
 /// record, or a policy file. Records and files the plan deletes are not linted
 /// as deployed; their removal is judged by XCK007 and STS001. A part the plan
-/// does not contain is not guessed: the checks that need it are skipped and an
-/// info finding (PLN001-PLN005) says so.
+/// does not contain is not guessed: the checks that need it are skipped and a
+/// PLN finding (PLN001-PLN005) says so.
 pub fn lint_plan(plan: &Plan) -> Vec<Finding> {
     lint_plan_with(plan, &LintConfig::default())
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::deps::{walk_config, Frame};
 use super::json::{module_resources, s, unk, Attrs, Change, Field, RawPlan};
 use super::policies::{policy, POLICY_TYPES};
-use super::providers::{record_resource, zone_resource, Dotted, TxtForm, ZoneOf};
+use super::providers::{provider_named, record_resource, zone_resource, Dotted, TxtForm, ZoneOf};
 use super::zones::{add_zone, join_name, strip_indexes, Zones};
 use super::{
     Action, Note, NoteKind, Plan, PlanOptions, PlannedRecord, ZoneSource, MAX_NOTES,
@@ -86,12 +86,8 @@ fn resolve_zone_ids(
             .push(crate::names::normalize(s(&a.name).unwrap_or_default()));
     }
     for ((provider, key_id), (written, names)) in groups {
-        let mapped = options.zones.iter().find(|(id, _)| {
-            crate::plan::providers::PROVIDERS
-                .iter()
-                .find(|p| p.name == provider)
-                .is_some_and(|p| (p.zone_id)(id) == key_id)
-        });
+        let same_id = |id: &str| provider_named(provider).is_some_and(|p| (p.zone_id)(id) == key_id);
+        let mapped = options.zones.iter().find(|(id, _)| same_id(id));
         let source = if let Some((_, domain)) = mapped {
             ZoneSource::Mapped(crate::names::normalize(domain))
         } else {
@@ -118,26 +114,21 @@ pub(super) fn infer_zone(names: &[String]) -> Option<String> {
         .map(String::as_str)
         .filter(|n| n.contains('.'))
         .collect();
-    let mut candidates: Vec<&str> = dotted
+    // A zone needs at least two records to show itself. Only the shortest
+    // name can be a suffix of all the others: one pass checks it.
+    if dotted.len() < 2 {
+        return None;
+    }
+    let zone = dotted.iter().copied().min_by_key(|n| n.len())?;
+    let covers_all = dotted
         .iter()
-        .copied()
-        .filter(|c| {
-            crate::names::is_valid(c.as_bytes(), crate::names::Labels::Underscore)
-                && dotted
-                    .iter()
-                    .all(|n| n == c || n.strip_suffix(c).is_some_and(|p| p.ends_with('.')))
-        })
-        .collect();
-    candidates.sort_by_key(|c| c.len());
-    // A zone needs at least two records to show itself, and its name must not
-    // be an owner name of MTA-STS or TLSRPT.
-    (dotted.len() >= 2)
-        .then(|| candidates.first().copied())
-        .flatten()
-        .filter(|c| {
-            !c.starts_with("_mta-sts.") && !c.starts_with("_smtp._tls.") && !c.starts_with("mta-sts.")
-        })
-        .map(str::to_owned)
+        .all(|n| *n == zone || n.strip_suffix(zone).is_some_and(|p| p.ends_with('.')));
+    // The zone's name is no owner name of MTA-STS or TLSRPT.
+    let owner = ["_mta-sts.", "_smtp._tls.", "mta-sts."]
+        .iter()
+        .any(|p| zone.starts_with(p));
+    (covers_all && !owner && crate::names::is_valid(zone.as_bytes(), crate::names::Labels::Underscore))
+        .then(|| zone.to_owned())
 }
 
 fn parse_action(actions: &[Cow<'_, str>]) -> Option<Action> {

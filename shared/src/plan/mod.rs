@@ -250,6 +250,15 @@ pub struct PlanOptions {
 }
 
 impl Plan {
+    /// How the zone id `id` (as a record or the user writes it) was resolved;
+    /// `None` when no record of the plan names it.
+    pub fn zone_source(&self, id: &str) -> Option<&ZoneSource> {
+        self.zone_ids
+            .iter()
+            .find(|(written, _)| providers::same_zone_id(written, id))
+            .map(|(_, source)| source)
+    }
+
     /// Whether the plan creates the hosted zone that holds `name`.
     pub fn creates_zone_of(&self, name: &str) -> bool {
         self.created_zones

@@ -263,6 +263,17 @@ pub(super) fn record_resource(resource: &str) -> Option<(&'static Provider, &'st
         .find_map(|p| p.records.iter().find(|r| r.resource == resource).map(|r| (p, r)))
 }
 
+/// The provider called `name`.
+pub(super) fn provider_named(name: &str) -> Option<&'static Provider> {
+    PROVIDERS.iter().find(|p| p.name == name)
+}
+
+/// Whether two zone ids written by records (or by the user) name the same zone
+/// for some provider (`Z0ABC` and `/hostedzone/Z0ABC` for Route 53).
+pub(super) fn same_zone_id(a: &str, b: &str) -> bool {
+    PROVIDERS.iter().any(|p| (p.zone_id)(a) == (p.zone_id)(b))
+}
+
 /// The provider and zone resource of a resource type.
 pub(super) fn zone_resource(resource: &str) -> Option<(&'static Provider, &'static ZoneResource)> {
     PROVIDERS

@@ -288,27 +288,37 @@ pub enum WarningCode {
 /// report of one domain comes back as it is. Every figure of a copy is then
 /// the domain's own, so counting reports and sessions per domain counts a
 /// report once for each domain it names and each session once.
-pub fn by_domain(r: NormalizedReport) -> Vec<NormalizedReport> {
-    let mut domains: Vec<&str> = Vec::new();
+pub fn by_domain(mut r: NormalizedReport) -> Vec<NormalizedReport> {
+    let mut domains: Vec<String> = Vec::new();
     for d in r.policies.iter().filter_map(|p| p.policy_domain.as_deref()) {
-        if !domains.contains(&d) {
-            domains.push(d);
+        if !domains.iter().any(|x| x == d) {
+            domains.push(d.to_owned());
         }
     }
     if domains.len() <= 1 {
         return vec![r];
     }
-    let domains: Vec<String> = domains.into_iter().map(str::to_owned).collect();
+    // Each policy moves into its domain's group (no copy of the others), so a
+    // report of many domains costs one header per domain, not a whole report.
+    let mut groups: Vec<Vec<ReportPolicy>> = domains.iter().map(|_| Vec::new()).collect();
+    for p in std::mem::take(&mut r.policies) {
+        let i = p
+            .policy_domain
+            .as_deref()
+            .and_then(|d| domains.iter().position(|x| x == d))
+            .unwrap_or(0);
+        if let Some(group) = groups.get_mut(i) {
+            group.push(p);
+        }
+    }
     domains
         .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let mut copy = r.clone();
-            copy.policies
-                .retain(|p| p.policy_domain.as_deref().map_or(i == 0, |pd| pd == d));
-            copy.domain.clone_from(d);
-            copy.other_domains = domains.iter().filter(|o| *o != d).cloned().collect();
-            copy
+        .zip(groups)
+        .map(|(d, policies)| NormalizedReport {
+            domain: d.clone(),
+            other_domains: domains.iter().filter(|o| *o != d).cloned().collect(),
+            policies,
+            ..r.clone()
         })
         .collect()
 }
