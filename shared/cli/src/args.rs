@@ -93,7 +93,13 @@ pub(crate) struct LiveArgs {
 pub(crate) fn read_file(path: &std::path::Path, cap: u64, what: &str) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(cap).read_to_end(&mut bytes))
+        .and_then(|f| {
+            // Sized once from the file's length (a large plan is not copied
+            // while the buffer grows); the cap still bounds what is read.
+            let len = f.metadata().map_or(0, |m| m.len()).min(cap);
+            bytes.reserve_exact(usize::try_from(len).unwrap_or(0).saturating_add(1));
+            f.take(cap).read_to_end(&mut bytes)
+        })
         .with_context(|| format!("cannot read {what} {}", path.display()))?;
     Ok(bytes)
 }

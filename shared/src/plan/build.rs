@@ -66,7 +66,7 @@ fn resolve_zone_ids(
         if !matches!(res.zone, ZoneOf::Id) {
             continue;
         }
-        let attrs = after.or_else(|| change.and_then(|c| c.change.before.as_ref()));
+        let attrs = after.or_else(|| change.and_then(|c| c.change.before.as_deref()));
         let Some(a) = attrs else { continue };
         let Some(id) = s(&a.zone_id).map(str::trim).filter(|i| !i.is_empty()) else {
             continue;
@@ -152,7 +152,14 @@ pub(super) fn build(raw: &RawPlan<'_>, options: &PlanOptions) -> Plan {
     let by_addr: HashMap<&str, &Change<'_>> = changes.iter().map(|c| (c.address.as_ref(), c)).collect();
 
     let mut zones = Zones::default();
-    for r in prior.iter().chain(planned.iter()) {
+    // The prior state first, then the plan (as before: a later zone of the
+    // same id is the one kept).
+    for r in &prior {
+        if let Some(v) = &r.values {
+            add_zone(&mut zones, &r.address, &r.rtype, v);
+        }
+    }
+    for r in &planned {
         if let Some(v) = &r.values {
             add_zone(&mut zones, &r.address, &r.rtype, v);
         }
@@ -185,7 +192,7 @@ pub(super) fn build(raw: &RawPlan<'_>, options: &PlanOptions) -> Plan {
             continue;
         }
         seen.insert(r.address.as_ref());
-        let after = Some(r.values.as_ref().unwrap_or(&empty));
+        let after = Some(r.values.as_deref().unwrap_or(&empty));
         items.push((
             &r.address,
             &r.rtype,
@@ -197,7 +204,7 @@ pub(super) fn build(raw: &RawPlan<'_>, options: &PlanOptions) -> Plan {
         if c.mode.as_deref() == Some("data") || seen.contains(c.address.as_ref()) {
             continue;
         }
-        items.push((&c.address, &c.rtype, c.change.after.as_ref(), Some(c)));
+        items.push((&c.address, &c.rtype, c.change.after.as_deref(), Some(c)));
     }
 
     let mut plan = Plan::default();
@@ -235,12 +242,12 @@ pub(super) fn build(raw: &RawPlan<'_>, options: &PlanOptions) -> Plan {
         };
         let before = match action {
             Action::Update | Action::Delete | Action::Replace => {
-                change.and_then(|c| c.change.before.as_ref())
+                change.and_then(|c| c.change.before.as_deref())
             }
             _ => None,
         };
         let after = if action == Action::Delete { None } else { after };
-        let unknown = change.and_then(|c| c.change.after_unknown.as_ref());
+        let unknown = change.and_then(|c| c.change.after_unknown.as_deref());
         #[rustfmt::skip]
         let item = Item { address, rtype, after, before, unknown, action };
         if is_record {

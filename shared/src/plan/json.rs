@@ -8,6 +8,9 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::policies::{holds_policy, POLICY_TYPES};
+use super::providers::{record_resource, zone_resource};
+
 /// The marker that carries a bad `format_version` out of serde.
 pub(super) const VERSION_MARK: &str = "stsguard-unsupported-format-version:";
 
@@ -101,58 +104,264 @@ pub(super) struct ModuleCall<'a> {
 
 #[derive(Deserialize)]
 pub(super) struct State<'a> {
+    /// Of the prior state only zones are read (a zone looked up by a data
+    /// source); the attributes of every other resource are skipped.
     #[serde(borrow, default)]
-    pub(super) values: Option<Values<'a>>,
+    pub(super) values: Option<Values<'a, true>>,
+}
+
+/// `root_module` of planned values (`PRIOR == false`) or of the prior state.
+#[derive(Deserialize)]
+pub(super) struct Values<'a, const PRIOR: bool = false> {
+    #[serde(borrow, default)]
+    pub(super) root_module: Option<Module<'a, PRIOR>>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct Values<'a> {
+pub(super) struct Module<'a, const PRIOR: bool> {
     #[serde(borrow, default)]
-    pub(super) root_module: Option<Module<'a>>,
+    pub(super) resources: Vec<Resource<'a, PRIOR>>,
+    #[serde(borrow, default)]
+    pub(super) child_modules: Vec<Module<'a, PRIOR>>,
+}
+
+/// Which resources keep their attributes: most of a large plan (buckets,
+/// roles, functions, objects that are not policies) is skipped while parsing,
+/// so the tree held beside the plan's bytes stays small.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Records and zones.
+    All,
+    /// Object resources: only when they hold a policy file.
+    IfPolicy,
+    /// Everything else.
+    Nothing,
+}
+
+fn keep(rtype: &str, prior: bool) -> Keep {
+    if zone_resource(rtype).is_some() {
+        Keep::All
+    } else if prior {
+        Keep::Nothing
+    } else if record_resource(rtype).is_some() {
+        Keep::All
+    } else if POLICY_TYPES.contains(&rtype) {
+        Keep::IfPolicy
+    } else {
+        Keep::Nothing
+    }
+}
+
+/// The attributes kept of one side of a resource: `None` for a kind this
+/// reader does not use (see [`Keep`]).
+pub(super) type Kept<'a> = Option<Box<Attrs<'a>>>;
+
+/// Reads attributes when `keep` says so (or the type is not known yet), and
+/// skips them otherwise.
+fn read_attrs<'de: 'a, 'a, A: MapAccess<'de>>(map: &mut A, keep: Option<Keep>) -> Result<Kept<'a>, A::Error> {
+    if keep == Some(Keep::Nothing) {
+        map.next_value::<IgnoredAny>()?;
+        Ok(None)
+    } else {
+        Ok(map.next_value::<Option<Attrs<'a>>>()?.map(Box::new))
+    }
 }
 
 #[derive(Deserialize)]
-pub(super) struct Module<'a> {
-    #[serde(borrow, default)]
-    pub(super) resources: Vec<Resource<'a>>,
-    #[serde(borrow, default)]
-    pub(super) child_modules: Vec<Module<'a>>,
+#[serde(field_identifier, rename_all = "snake_case")]
+enum ResourceKey {
+    Address,
+    Mode,
+    Type,
+    Values,
+    Change,
+    #[serde(other)]
+    Other,
 }
 
-#[derive(Deserialize)]
-pub(super) struct Resource<'a> {
-    #[serde(borrow)]
+pub(super) struct Resource<'a, const PRIOR: bool> {
     pub(super) address: Cow<'a, str>,
-    #[serde(borrow, default)]
     pub(super) mode: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "type")]
     pub(super) rtype: Cow<'a, str>,
-    #[serde(borrow, default)]
-    pub(super) values: Option<Attrs<'a>>,
+    pub(super) values: Kept<'a>,
 }
 
-#[derive(Deserialize)]
+impl<'de: 'a, 'a, const PRIOR: bool> Deserialize<'de> for Resource<'a, PRIOR> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a, const PRIOR: bool>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a, const PRIOR: bool> Visitor<'de> for V<'a, PRIOR> {
+            type Value = Resource<'a, PRIOR>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a resource")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut address, mut mode, mut rtype, mut values) = (None, None, None::<Cow<'a, str>>, None);
+                while let Some(k) = map.next_key::<ResourceKey>()? {
+                    match k {
+                        ResourceKey::Address => address = Some(map.next_value::<Str<'a>>()?.0),
+                        ResourceKey::Mode => mode = map.next_value::<Option<Str<'a>>>()?.map(|m| m.0),
+                        ResourceKey::Type => rtype = Some(map.next_value::<Str<'a>>()?.0),
+                        ResourceKey::Values => {
+                            let keep = rtype.as_deref().map(|t| keep(t, PRIOR));
+                            values = read_attrs(&mut map, keep)?;
+                        }
+                        ResourceKey::Change | ResourceKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let address = address.ok_or_else(|| de::Error::missing_field("address"))?;
+                let rtype = rtype.ok_or_else(|| de::Error::missing_field("type"))?;
+                let values = match keep(&rtype, PRIOR) {
+                    Keep::All => values,
+                    Keep::IfPolicy => values.filter(|v| holds_policy(&rtype, v)),
+                    Keep::Nothing => None,
+                };
+                Ok(Resource {
+                    address,
+                    mode,
+                    rtype,
+                    values,
+                })
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// A borrowed string (owned only when it has escapes).
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct S<'a>(#[serde(borrow)] Cow<'a, str>);
+        Ok(Str(S::deserialize(d)?.0))
+    }
+}
+
 pub(super) struct Change<'a> {
-    #[serde(borrow)]
     pub(super) address: Cow<'a, str>,
-    #[serde(borrow, default)]
     pub(super) mode: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "type")]
     pub(super) rtype: Cow<'a, str>,
-    #[serde(borrow)]
     pub(super) change: ChangeBody<'a>,
 }
 
-#[derive(Deserialize)]
+impl<'de: 'a, 'a> Deserialize<'de> for Change<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Change<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a resource change")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut address, mut mode, mut rtype, mut change) = (None, None, None::<Cow<'a, str>>, None);
+                while let Some(k) = map.next_key::<ResourceKey>()? {
+                    match k {
+                        ResourceKey::Address => address = Some(map.next_value::<Str<'a>>()?.0),
+                        ResourceKey::Mode => mode = map.next_value::<Option<Str<'a>>>()?.map(|m| m.0),
+                        ResourceKey::Type => rtype = Some(map.next_value::<Str<'a>>()?.0),
+                        ResourceKey::Change => {
+                            let keep = rtype.as_deref().map(|t| keep(t, false));
+                            change = Some(map.next_value_seed(BodySeed(keep, std::marker::PhantomData))?);
+                        }
+                        ResourceKey::Values | ResourceKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let address = address.ok_or_else(|| de::Error::missing_field("address"))?;
+                let rtype = rtype.ok_or_else(|| de::Error::missing_field("type"))?;
+                let mut change = change.ok_or_else(|| de::Error::missing_field("change"))?;
+                let kept = match keep(&rtype, false) {
+                    Keep::All => true,
+                    Keep::IfPolicy => [&change.before, &change.after]
+                        .into_iter()
+                        .flatten()
+                        .any(|v| holds_policy(&rtype, v)),
+                    Keep::Nothing => false,
+                };
+                if !kept {
+                    (change.before, change.after, change.after_unknown) = (None, None, None);
+                }
+                // An `after_unknown` with no `true` leaf says nothing.
+                if !change.after_unknown.as_deref().is_some_and(Attrs::any_unknown) {
+                    change.after_unknown = None;
+                }
+                Ok(Change {
+                    address,
+                    mode,
+                    rtype,
+                    change,
+                })
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
 pub(super) struct ChangeBody<'a> {
-    #[serde(borrow, default)]
     pub(super) actions: Vec<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub(super) before: Option<Attrs<'a>>,
-    #[serde(borrow, default)]
-    pub(super) after: Option<Attrs<'a>>,
-    #[serde(borrow, default)]
-    pub(super) after_unknown: Option<Attrs<'a>>,
+    pub(super) before: Kept<'a>,
+    pub(super) after: Kept<'a>,
+    pub(super) after_unknown: Kept<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum BodyKey {
+    Actions,
+    Before,
+    After,
+    AfterUnknown,
+    #[serde(other)]
+    Other,
+}
+
+/// Reads a change's body, keeping the attributes as [`Keep`] says (all of them
+/// while the type is not known yet).
+struct BodySeed<'a>(Option<Keep>, std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for BodySeed<'a> {
+    type Value = ChangeBody<'a>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for BodySeed<'a> {
+    type Value = ChangeBody<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a change")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut body = ChangeBody {
+            actions: Vec::new(),
+            before: None,
+            after: None,
+            after_unknown: None,
+        };
+        while let Some(k) = map.next_key::<BodyKey>()? {
+            match k {
+                BodyKey::Actions => {
+                    body.actions = map
+                        .next_value::<Option<Vec<Str<'a>>>>()?
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|a| a.0)
+                        .collect();
+                }
+                BodyKey::Before => body.before = read_attrs(&mut map, self.0)?,
+                BodyKey::After => body.after = read_attrs(&mut map, self.0)?,
+                BodyKey::AfterUnknown => body.after_unknown = read_attrs(&mut map, self.0)?,
+                BodyKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(body)
+    }
 }
 
 /// The attributes read from any resource this module knows; all others are skipped.
@@ -320,6 +529,42 @@ impl<'a> Field<'a> {
     }
 }
 
+impl Attrs<'_> {
+    /// Whether any attribute read has a `true` leaf (for `after_unknown`).
+    pub(super) fn any_unknown(&self) -> bool {
+        [
+            &self.name,
+            &self.rtype,
+            &self.zone_id,
+            &self.id,
+            &self.zone,
+            &self.records,
+            &self.record,
+            &self.ttl,
+            &self.fqdn,
+            &self.hostname,
+            &self.alias,
+            &self.value,
+            &self.content,
+            &self.priority,
+            &self.rrdatas,
+            &self.zone_name,
+            &self.domain,
+            &self.bucket,
+            &self.key,
+            &self.content_base64,
+            &self.source,
+            &self.source_content,
+            &self.storage_account_name,
+            &self.storage_container_name,
+            &self.filename,
+            &self.sensitive_content,
+        ]
+        .into_iter()
+        .any(unk)
+    }
+}
+
 pub(super) fn s<'b>(f: &'b Option<Field<'_>>) -> Option<&'b str> {
     f.as_ref().and_then(Field::str)
 }
@@ -328,14 +573,19 @@ pub(super) fn unk(f: &Option<Field<'_>>) -> bool {
     f.as_ref().is_some_and(Field::any_true)
 }
 
-pub(super) fn walk<'p, 'a>(m: &'p Module<'a>, out: &mut Vec<&'p Resource<'a>>) {
+pub(super) fn walk<'p, 'a, const PRIOR: bool>(
+    m: &'p Module<'a, PRIOR>,
+    out: &mut Vec<&'p Resource<'a, PRIOR>>,
+) {
     out.extend(m.resources.iter());
     for c in &m.child_modules {
         walk(c, out);
     }
 }
 
-pub(super) fn module_resources<'p, 'a>(v: Option<&'p Values<'a>>) -> Vec<&'p Resource<'a>> {
+pub(super) fn module_resources<'p, 'a, const PRIOR: bool>(
+    v: Option<&'p Values<'a, PRIOR>>,
+) -> Vec<&'p Resource<'a, PRIOR>> {
     let mut out = Vec::new();
     if let Some(m) = v.and_then(|v| v.root_module.as_ref()) {
         walk(m, &mut out);

@@ -83,6 +83,12 @@ impl Attrs<'_> {
     }
 }
 
+/// Whether one side of an object resource holds a policy file (the test
+/// [`policy`] applies to the side it reads).
+pub(super) fn holds_policy(rtype: &str, a: &Attrs<'_>) -> bool {
+    policy_location(rtype, a).is_some_and(|l| l.replace('\\', "/").trim_end().ends_with(POLICY_SUFFIX))
+}
+
 fn policy_location(rtype: &str, a: &Attrs<'_>) -> Option<String> {
     let key = |k: &str| k.trim_start_matches('/').to_owned();
     Some(match rtype {
