@@ -600,39 +600,116 @@ pub struct Outcome {
 /// before the rejection record; a storage error stops at once and is returned
 /// (what was written stays, and a retry skips it as a duplicate).
 pub async fn store_prepared<S: ObjectStore>(store: &S, prepared: Prepared) -> Result<Outcome, StoreError> {
-    let mut out = Outcome::default();
-    for (key, r) in prepared.reports {
-        let body = to_json(&r);
-        match store.put_if_absent(&key, body).await? {
-            PutOutcome::Created => {
-                out.warnings += r.warnings.len();
-                out.written.push(r.id);
-            }
-            PutOutcome::AlreadyExists => {
-                // An exact redelivery, or the same organization and report-id
-                // with another content: then the first stays and the conflict
-                // is recorded (once per distinct content).
-                let kept = store.get(&key).await?;
-                match conflict(&key, kept.as_deref(), &r) {
-                    None => out.duplicates.push(r.id),
-                    Some(record) => {
-                        let ckey =
-                            prepared
-                                .layout
-                                .conflict_key(&r.day, &r.id, &record.dropped.content_sha256);
-                        store.put_if_absent(&ckey, to_json(&record)).await?;
-                        out.conflicts.push((r.id, ckey));
-                    }
+    let mut outcomes = store_batch(store, vec![prepared], 8).await?;
+    Ok(outcomes.pop().unwrap_or_default())
+}
+
+/// Stores many prepared inputs with the same outcomes as [`store_prepared`]
+/// on each in turn, in order, but with the writes grouped: every report of the
+/// batch in one [`ObjectStore::put_many_if_absent`] (`concurrency` requests at
+/// a time for a remote store; one group of flushes for the directory store),
+/// then the stored bodies of the keys that already existed (for duplicates and
+/// conflicts), then the conflict and rejection records in a second group. A
+/// report key repeated within the batch is written once; the later ones are
+/// compared with what is stored, exactly as a later input would be. A storage
+/// error stops the batch and is returned; a retry finishes it without
+/// duplicates.
+pub async fn store_batch<S: ObjectStore>(
+    store: &S,
+    batch: Vec<Prepared>,
+    concurrency: usize,
+) -> Result<Vec<Outcome>, StoreError> {
+    use std::collections::hash_map::{Entry, HashMap};
+    // Phase 1: every distinct report key once, first occurrence first.
+    let mut writes: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut first: HashMap<String, usize> = HashMap::new();
+    // Per input, per report: (key, report, index of its write when it is the
+    // first occurrence).
+    let mut inputs = Vec::with_capacity(batch.len());
+    for p in batch {
+        let mut reports = Vec::with_capacity(p.reports.len());
+        for (key, r) in p.reports {
+            let write = match first.entry(key.clone()) {
+                Entry::Occupied(_) => None,
+                Entry::Vacant(v) => {
+                    v.insert(writes.len());
+                    writes.push((key.clone(), to_json(&r)));
+                    Some(writes.len() - 1)
                 }
+            };
+            reports.push((key, r, write));
+        }
+        inputs.push((reports, p.rejection, p.layout));
+    }
+    let put = store.put_many_if_absent(writes, concurrency).await?;
+
+    // Phase 2: the stored bodies under the keys that were not written here.
+    let mut to_read: Vec<String> = Vec::new();
+    let mut read_index: HashMap<String, usize> = HashMap::new();
+    for (reports, _, _) in &inputs {
+        for (key, _, write) in reports {
+            let created = write.is_some_and(|w| put.get(w) == Some(&PutOutcome::Created));
+            if !created && !read_index.contains_key(key) {
+                read_index.insert(key.clone(), to_read.len());
+                to_read.push(key.clone());
             }
         }
     }
-    if let Some((key, record)) = prepared.rejection {
-        let body = to_json(&record);
-        let dup = store.put_if_absent(&key, body).await? == PutOutcome::AlreadyExists;
-        out.rejected = Some((record.reason, key, dup));
+    let stored = store.get_many(&to_read, concurrency).await?;
+
+    // Phase 3: outcomes, then conflict and rejection records in one group.
+    let mut outcomes = Vec::with_capacity(inputs.len());
+    let mut records: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut record_keys: HashMap<String, usize> = HashMap::new();
+    let mut rejection_at = Vec::with_capacity(inputs.len());
+    // The index of a record's write; `None` for a key already in the group.
+    let mut add_record = |key: String, body: Vec<u8>| -> Option<usize> {
+        match record_keys.entry(key) {
+            Entry::Occupied(_) => None,
+            Entry::Vacant(v) => {
+                let i = records.len();
+                records.push((v.key().clone(), body));
+                v.insert(i);
+                Some(i)
+            }
+        }
+    };
+    for (reports, rejection, layout) in inputs {
+        let mut out = Outcome::default();
+        for (key, r, write) in reports {
+            if write.is_some_and(|w| put.get(w) == Some(&PutOutcome::Created)) {
+                out.warnings += r.warnings.len();
+                out.written.push(r.id);
+                continue;
+            }
+            let kept = read_index
+                .get(&key)
+                .and_then(|&i| stored.get(i))
+                .and_then(Option::as_deref);
+            match conflict(&key, kept, &r) {
+                None => out.duplicates.push(r.id),
+                Some(record) => {
+                    let ckey = layout.conflict_key(&r.day, &r.id, &record.dropped.content_sha256);
+                    add_record(ckey.clone(), to_json(&record));
+                    out.conflicts.push((r.id, ckey));
+                }
+            }
+        }
+        rejection_at.push(rejection.map(|(key, record)| {
+            let at = add_record(key.clone(), to_json(&record));
+            (record.reason, key, at)
+        }));
+        outcomes.push(out);
     }
-    Ok(out)
+    let put = store.put_many_if_absent(records, concurrency).await?;
+    for (out, rejection) in outcomes.iter_mut().zip(rejection_at) {
+        if let Some((reason, key, at)) = rejection {
+            // A key repeated within the batch was stored by its first input.
+            let dup = at.is_none_or(|i| put.get(i) != Some(&PutOutcome::Created));
+            out.rejected = Some((reason, key, dup));
+        }
+    }
+    Ok(outcomes)
 }
 
 /// Schema of conflict records.

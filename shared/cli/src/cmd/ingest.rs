@@ -8,6 +8,8 @@ use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use anyhow::{bail, Context, Result};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
@@ -96,6 +98,25 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
+/// Inputs read and prepared ahead of the writer, at most.
+const AHEAD: usize = 256;
+
+/// Inputs stored per group: one group of flushes for a local store, the
+/// requests of a group `CONCURRENCY` at a time for S3.
+const BATCH: usize = 512;
+
+/// S3 requests in flight while storing a group.
+const CONCURRENCY: usize = 32;
+
+/// One input, read and prepared by a worker.
+enum Ready {
+    Prepared(Box<ingest::Prepared>),
+    Unreadable(String),
+}
+
+/// Reads and prepares the inputs on every core while this thread stores them
+/// in groups, in the order given (so that of two deliveries of one report the
+/// first named is the one kept, as when run one by one).
 fn ingest_files<S: ObjectStore>(
     rt: &tokio::runtime::Runtime,
     store: &S,
@@ -117,36 +138,100 @@ fn ingest_files<S: ObjectStore>(
         store: store_name.to_owned(),
         ..Summary::default()
     };
-    for path in files {
-        if let Some(b) = &bar {
-            b.set_message(path.display().to_string());
-        }
-        let name = path.display().to_string();
-        let ctx = InputContext {
-            channel: "file".into(),
-            input: Some(name.clone()),
-            ..InputContext::default()
-        };
-        let kind = InputKind::from_file_name(&name);
-        let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
-        let prepared = match read_capped(path, config.limits.max_mail_bytes) {
-            Ok(Input::Bytes(raw)) => ingest::prepare(&raw, kind, &ctx, &config, now),
-            Ok(Input::TooLarge { sha256, bytes }) => {
-                ingest::prepare_oversize(&sha256, bytes, &ctx, &config, now)
-            }
-            Err(e) => {
-                sum.unreadable += 1;
-                let msg = format!("stsguard: cannot read {name}: {e:#}");
-                match &bar {
-                    Some(b) => b.println(msg),
-                    None => eprintln!("{msg}"),
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(files.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let config = &config;
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = mpsc::sync_channel::<(usize, Ready)>(AHEAD);
+        for _ in 0..workers {
+            let (tx, next) = (tx.clone(), &next);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                if tx.send((i, prepare_file(path, config))).is_err() {
+                    break; // the writer stopped
                 }
-                continue;
+            });
+        }
+        drop(tx);
+        // Inputs arrive in any order; they are stored in the order given.
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        let mut batch = Vec::new();
+        let mut names = Vec::new();
+        for (i, ready) in rx {
+            waiting.insert(i, ready);
+            while let Some(ready) = waiting.remove(&due) {
+                let name = files[due].display().to_string();
+                due += 1;
+                match ready {
+                    Ready::Prepared(p) => {
+                        batch.push(*p);
+                        names.push(name);
+                    }
+                    Ready::Unreadable(msg) => {
+                        sum.unreadable += 1;
+                        let msg = format!("stsguard: cannot read {name}: {msg}");
+                        match &bar {
+                            Some(b) => {
+                                b.println(msg);
+                                b.inc(1);
+                            }
+                            None => eprintln!("{msg}"),
+                        }
+                    }
+                }
+                if batch.len() >= BATCH {
+                    store_group(rt, store, &mut batch, &mut names, &mut sum, bar.as_ref())?;
+                }
             }
-        };
-        let outcome = rt
-            .block_on(ingest::store_prepared(store, prepared))
-            .with_context(|| format!("storing the results of {name} failed; the store is unusable"))?;
+        }
+        store_group(rt, store, &mut batch, &mut names, &mut sum, bar.as_ref())
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(sum)
+}
+
+fn prepare_file(path: &Path, config: &IngestConfig) -> Ready {
+    let name = path.display().to_string();
+    let ctx = InputContext {
+        channel: "file".into(),
+        input: Some(name.clone()),
+        ..InputContext::default()
+    };
+    let kind = InputKind::from_file_name(&name);
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    Ready::Prepared(Box::new(match read_capped(path, config.limits.max_mail_bytes) {
+        Ok(Input::Bytes(raw)) => ingest::prepare(&raw, kind, &ctx, config, now),
+        Ok(Input::TooLarge { sha256, bytes }) => ingest::prepare_oversize(&sha256, bytes, &ctx, config, now),
+        Err(e) => return Ready::Unreadable(format!("{e:#}")),
+    }))
+}
+
+/// Stores one group and adds its outcomes to the summary.
+fn store_group<S: ObjectStore>(
+    rt: &tokio::runtime::Runtime,
+    store: &S,
+    batch: &mut Vec<ingest::Prepared>,
+    names: &mut Vec<String>,
+    sum: &mut Summary,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let outcomes = rt
+        .block_on(ingest::store_batch(store, std::mem::take(batch), CONCURRENCY))
+        .with_context(|| {
+            let (first, last) = (names.first().cloned().unwrap_or_default(), names.last().cloned().unwrap_or_default());
+            format!("storing the results of {first} .. {last} failed; the store is unusable (a re-run finishes the work)")
+        })?;
+    for outcome in outcomes {
         sum.reports_written += outcome.written.len();
         sum.duplicates += outcome.duplicates.len();
         sum.conflicts += outcome.conflicts.len();
@@ -158,14 +243,12 @@ fn ingest_files<S: ObjectStore>(
                 *sum.rejected.entry(reason.as_str().to_owned()).or_default() += 1;
             }
         }
-        if let Some(b) = &bar {
+        if let Some(b) = bar {
             b.inc(1);
         }
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    Ok(sum)
+    names.clear();
+    Ok(())
 }
 
 fn print_summary(sum: &Summary, format: Format, out: &mut impl Write) -> Result<()> {

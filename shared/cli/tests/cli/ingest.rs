@@ -794,3 +794,103 @@ fn readme_lint_commands_and_config_are_true_to_the_cli() {
     assert!(readme.contains("--format sarif > lint.sarif") && readme.contains("sarif_file: lint.sarif"));
     assert!(readme.contains("github/codeql-action/upload-sarif"));
 }
+
+/// `n` distinct report files over 30 days and 40 domains (about one
+/// directory per report, as a year's backfill has), in `dir`.
+fn many_reports(dir: &Path, n: usize) -> Vec<String> {
+    let json = std::fs::read_to_string(
+        crate::support::shared_dir().join("tests/fixtures/corpus/seed-google-eden.json"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    (0..n)
+        .map(|i| {
+            let day = format!("2024-10-{:02}", 1 + i % 30);
+            let body = json
+                .replace("2024-11-08T00:00:00Z_eden.one", &format!("backfill-{i}"))
+                .replace("2024-11-08", &day)
+                .replace("\"eden.one\"", &format!("\"d{}.example\"", (i / 30) % 40));
+            let p = dir.join(format!("r{i:05}.json"));
+            std::fs::write(&p, body).unwrap();
+            p.display().to_string()
+        })
+        .collect()
+}
+
+/// The store's files and bodies, with the time of ingestion taken out.
+fn store_contents(store: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = files_under(store)
+        .into_iter()
+        .filter(|f| !f.rsplit('/').next().unwrap_or_default().starts_with(".tmp-"))
+        .map(|f| {
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(store.join(&f)).unwrap()).unwrap();
+            if let Some(src) = v.get_mut("source").and_then(|s| s.as_object_mut()) {
+                src.remove("received_at");
+            }
+            (f, v.to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_backfill_killed_midway_and_run_again_equals_one_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    let n = 6000;
+    many_reports(&inputs, n);
+    let run = |store: &Path| {
+        let mut cmd = crate::support::bin();
+        cmd.args([
+            "ingest",
+            "-q",
+            "--format",
+            "json",
+            "--store",
+            store.to_str().unwrap(),
+            inputs.to_str().unwrap(),
+        ]);
+        cmd
+    };
+    let whole = dir.path().join("whole");
+    let out = run(&whole).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = store_contents(&whole);
+    assert_eq!(want.len(), n);
+
+    // Killed (SIGKILL: no chance to tidy up) once some reports are stored.
+    let killed = dir.path().join("killed");
+    let reports = killed.join("reports");
+    let mut child = run(&killed).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let start = std::time::Instant::now();
+    let stored = |root: &Path| files_under(root).iter().filter(|f| !f.contains(".tmp-")).count();
+    while stored(&reports) < n / 10 && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let before = store_contents(&killed)
+        .into_iter()
+        .filter(|(f, _)| f.starts_with("reports/"))
+        .count();
+    assert!(status.code().is_none(), "the run ended before it was killed");
+    assert!(before > 0 && before < n, "{before} of {n} stored when killed");
+    // Every report file present is whole (it parses; store_contents panics otherwise)
+    // and is one of the uninterrupted run's.
+    for (f, body) in store_contents(&killed) {
+        assert!(
+            want.contains(&(f.clone(), body)),
+            "{f} differs from the uninterrupted run"
+        );
+    }
+
+    // Run again: the rest is written, what was stored is a duplicate.
+    let out = run(&killed).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["reports_written"].as_u64(), Some((n - before) as u64), "{v}");
+    assert_eq!(v["duplicates"].as_u64(), Some(before as u64), "{v}");
+    assert_eq!(store_contents(&killed), want);
+}
