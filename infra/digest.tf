@@ -125,6 +125,7 @@ resource "aws_lambda_function" "digest" {
       },
       length(var.domains) > 0 ? { STSGUARD_DOMAINS = join(",", var.domains) } : {},
       var.failure_jump == null ? {} : { STSGUARD_FAILURE_JUMP = tostring(var.failure_jump) },
+      var.digest_read_concurrency == null ? {} : { STSGUARD_READ_CONCURRENCY = tostring(var.digest_read_concurrency) },
     )
   }
 

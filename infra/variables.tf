@@ -332,6 +332,17 @@ variable "digest_send_identities" {
   default     = []
 }
 
+variable "digest_read_concurrency" {
+  description = "Reports the digest reads from S3 at once (STSGUARD_READ_CONCURRENCY, 1 to 1024). Null: the function's default (32). Raise it with digest_memory_mb for days of hundreds of thousands of reports."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.digest_read_concurrency == null || try(var.digest_read_concurrency >= 1 && var.digest_read_concurrency <= 1024 && floor(var.digest_read_concurrency) == var.digest_read_concurrency, false)
+    error_message = "digest_read_concurrency must be null or a whole number from 1 to 1024."
+  }
+}
+
 variable "failure_jump" {
   description = "Failure-rate jump, in percentage points, from which the digest calls a domain out (STSGUARD_FAILURE_JUMP). Null: not set, the function's default applies."
   type        = number

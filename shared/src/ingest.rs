@@ -600,15 +600,68 @@ pub struct Outcome {
 /// before the rejection record; a storage error stops at once and is returned
 /// (what was written stays, and a retry skips it as a duplicate).
 pub async fn store_prepared<S: ObjectStore>(store: &S, prepared: Prepared) -> Result<Outcome, StoreError> {
-    let mut outcomes = store_batch(store, vec![prepared], 8).await?;
+    let mut outcomes = store_batch(store, vec![prepared.serialize()], 8).await?;
     Ok(outcomes.pop().unwrap_or_default())
 }
 
-/// Stores many prepared inputs with the same outcomes as [`store_prepared`]
-/// on each in turn, in order, but with the writes grouped: every report of the
-/// batch in one [`ObjectStore::put_many_if_absent`] (`concurrency` requests at
-/// a time for a remote store; one group of flushes for the directory store),
-/// then the stored bodies of the keys that already existed (for duplicates and
+/// A [`Prepared`] input with its records serialized: what the writer needs,
+/// and far smaller to hold than the reports themselves (a backfill holds
+/// thousands of inputs between the threads that prepare them and the one
+/// that stores them). Made by [`Prepared::serialize`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Serialized {
+    /// The reports: key, id, warnings carried, and the stored JSON.
+    pub reports: Vec<SerializedReport>,
+    /// The rejection: key, reason and the stored JSON.
+    pub rejection: Option<(String, RejectReason, Vec<u8>)>,
+    /// Where conflict records go.
+    pub layout: Layout,
+}
+
+/// One report of a [`Serialized`] input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SerializedReport {
+    /// The report's key.
+    pub key: String,
+    /// The report's stable id.
+    pub id: String,
+    /// Its day (`YYYY-MM-DD`).
+    pub day: String,
+    /// How many warnings it carries.
+    pub warnings: usize,
+    /// The JSON stored under the key ([`to_json`]).
+    pub body: Vec<u8>,
+}
+
+impl Prepared {
+    /// Serializes the records (as [`store_prepared`] stores them).
+    pub fn serialize(self) -> Serialized {
+        Serialized {
+            reports: self
+                .reports
+                .into_iter()
+                .map(|(key, r)| SerializedReport {
+                    body: to_json(&r),
+                    key,
+                    id: r.id,
+                    day: r.day,
+                    warnings: r.warnings.len(),
+                })
+                .collect(),
+            rejection: self.rejection.map(|(key, record)| {
+                let body = to_json(&record);
+                (key, record.reason, body)
+            }),
+            layout: self.layout,
+        }
+    }
+}
+
+/// Stores many inputs with the same outcomes as [`store_prepared`] on each
+/// in turn, in order, but with the writes grouped: every report of the batch
+/// in one [`ObjectStore::put_many_if_absent`] (`concurrency` requests at a time
+/// for a remote store; one group of flushes for the directory store), then the
+/// stored bodies of the keys that already existed (for duplicates and
 /// conflicts), then the conflict and rejection records in a second group. A
 /// report key repeated within the batch is written once; the later ones are
 /// compared with what is stored, exactly as a later input would be. A storage
@@ -616,42 +669,41 @@ pub async fn store_prepared<S: ObjectStore>(store: &S, prepared: Prepared) -> Re
 /// duplicates.
 pub async fn store_batch<S: ObjectStore>(
     store: &S,
-    batch: Vec<Prepared>,
+    batch: Vec<Serialized>,
     concurrency: usize,
 ) -> Result<Vec<Outcome>, StoreError> {
     use std::collections::hash_map::{Entry, HashMap};
-    // Phase 1: every distinct report key once, first occurrence first.
+    // Phase 1: every distinct report key once, first occurrence first. Each
+    // report keeps the index of its write when it is the first occurrence.
     let mut writes: Vec<(String, Vec<u8>)> = Vec::new();
     let mut first: HashMap<String, usize> = HashMap::new();
-    // Per input, per report: (key, report, index of its write when it is the
-    // first occurrence).
     let mut inputs = Vec::with_capacity(batch.len());
-    for p in batch {
-        let mut reports = Vec::with_capacity(p.reports.len());
-        for (key, r) in p.reports {
-            let write = match first.entry(key.clone()) {
+    for input in batch {
+        let mut reports = Vec::with_capacity(input.reports.len());
+        for r in input.reports {
+            let write = match first.entry(r.key.clone()) {
                 Entry::Occupied(_) => None,
                 Entry::Vacant(v) => {
                     v.insert(writes.len());
-                    writes.push((key.clone(), to_json(&r)));
+                    writes.push((r.key.clone(), r.body.clone()));
                     Some(writes.len() - 1)
                 }
             };
-            reports.push((key, r, write));
+            reports.push((r, write));
         }
-        inputs.push((reports, p.rejection, p.layout));
+        inputs.push((reports, input.rejection, input.layout));
     }
     let put = store.put_many_if_absent(writes, concurrency).await?;
+    let created = |write: Option<usize>| write.is_some_and(|w| put.get(w) == Some(&PutOutcome::Created));
 
     // Phase 2: the stored bodies under the keys that were not written here.
     let mut to_read: Vec<String> = Vec::new();
     let mut read_index: HashMap<String, usize> = HashMap::new();
     for (reports, _, _) in &inputs {
-        for (key, _, write) in reports {
-            let created = write.is_some_and(|w| put.get(w) == Some(&PutOutcome::Created));
-            if !created && !read_index.contains_key(key) {
-                read_index.insert(key.clone(), to_read.len());
-                to_read.push(key.clone());
+        for (r, write) in reports {
+            if !created(*write) && !read_index.contains_key(&r.key) {
+                read_index.insert(r.key.clone(), to_read.len());
+                to_read.push(r.key.clone());
             }
         }
     }
@@ -676,17 +728,17 @@ pub async fn store_batch<S: ObjectStore>(
     };
     for (reports, rejection, layout) in inputs {
         let mut out = Outcome::default();
-        for (key, r, write) in reports {
-            if write.is_some_and(|w| put.get(w) == Some(&PutOutcome::Created)) {
-                out.warnings += r.warnings.len();
+        for (r, write) in reports {
+            if created(write) {
+                out.warnings += r.warnings;
                 out.written.push(r.id);
                 continue;
             }
             let kept = read_index
-                .get(&key)
+                .get(&r.key)
                 .and_then(|&i| stored.get(i))
                 .and_then(Option::as_deref);
-            match conflict(&key, kept, &r) {
+            match conflict_of_body(&r, kept) {
                 None => out.duplicates.push(r.id),
                 Some(record) => {
                     let ckey = layout.conflict_key(&r.day, &r.id, &record.dropped.content_sha256);
@@ -695,9 +747,9 @@ pub async fn store_batch<S: ObjectStore>(
                 }
             }
         }
-        rejection_at.push(rejection.map(|(key, record)| {
-            let at = add_record(key.clone(), to_json(&record));
-            (record.reason, key, at)
+        rejection_at.push(rejection.map(|(key, reason, body)| {
+            let at = add_record(key.clone(), body);
+            (reason, key, at)
         }));
         outcomes.push(out);
     }
@@ -710,6 +762,34 @@ pub async fn store_batch<S: ObjectStore>(
         }
     }
     Ok(outcomes)
+}
+
+/// [`conflict`] for a serialized report (read back only when the key held
+/// something: a redelivery is rare).
+fn conflict_of_body(r: &SerializedReport, kept: Option<&[u8]>) -> Option<ConflictRecord> {
+    match serde_json::from_slice::<NormalizedReport>(&r.body) {
+        Ok(new) => conflict(&r.key, kept, &new),
+        // Not expected: the body is this crate's own serialization. Still never
+        // counted as a duplicate unless the bytes are the same.
+        Err(_) => (kept != Some(r.body.as_slice())).then(|| ConflictRecord {
+            schema: CONFLICT_SCHEMA.into(),
+            reason: "conflicting-redelivery".into(),
+            detail: "stored before with another content; the first delivery is kept".into(),
+            id: r.id.clone(),
+            organization: String::new(),
+            report_id: String::new(),
+            day: r.day.clone(),
+            domain: String::new(),
+            kept: Delivery {
+                key: Some(r.key.clone()),
+                ..Delivery::default()
+            },
+            dropped: Delivery {
+                content_sha256: crate::sha256_hex(&r.body),
+                ..Delivery::default()
+            },
+        }),
+    }
 }
 
 /// Schema of conflict records.

@@ -58,6 +58,7 @@ impl Config {
     /// | `STSGUARD_DIGEST_TO` | comma-separated recipients | required |
     /// | `STSGUARD_DOMAINS` | comma-separated domains expected to report daily | none |
     /// | `STSGUARD_FAILURE_JUMP` | failure-rate jump threshold, percentage points | 5 |
+    /// | `STSGUARD_READ_CONCURRENCY` | reports read from S3 at once (1 to 1024) | 32 |
     /// | `STSGUARD_DIGEST_SEND` | send the mail (`false`: store it only) | `true` |
     /// | `STSGUARD_S3_PATH_STYLE` | path-style addressing | `true` when `AWS_ENDPOINT_URL` is set |
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -110,6 +111,19 @@ impl Config {
                     why: "expected percentage points, a number 0 or more".into(),
                 })?;
         }
+        let mut concurrency = RunConfig::default().concurrency;
+        if let Some(v) = get("STSGUARD_READ_CONCURRENCY").filter(|v| !v.trim().is_empty()) {
+            concurrency = v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_READ_CONCURRENCY).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "STSGUARD_READ_CONCURRENCY",
+                    value: v,
+                    why: format!("expected a whole number of reads in flight, 1 to {MAX_READ_CONCURRENCY}"),
+                })?;
+        }
         let send = switch(
             "STSGUARD_DIGEST_SEND",
             get("STSGUARD_DIGEST_SEND").as_deref(),
@@ -128,13 +142,16 @@ impl Config {
                 keys: DigestKeys::default(),
                 from,
                 to,
-                ..RunConfig::default()
+                concurrency,
             },
             send,
             path_style,
         })
     }
 }
+
+/// The most reports read at once (`STSGUARD_READ_CONCURRENCY`).
+pub const MAX_READ_CONCURRENCY: usize = 1024;
 
 /// The event does not say which day to digest in a usable way.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -104,7 +104,8 @@ fn grouped<S: ObjectStore>(store: &S, inputs: &[(String, Vec<u8>)], group: usize
     let mut out = Vec::new();
     while !prepared.is_empty() {
         let rest = prepared.split_off(group.min(prepared.len()));
-        out.extend(block_on(ingest::store_batch(store, prepared, 3)).unwrap());
+        let serialized = prepared.into_iter().map(Prepared::serialize).collect();
+        out.extend(block_on(ingest::store_batch(store, serialized, 3)).unwrap());
         prepared = rest;
     }
     out

@@ -109,12 +109,14 @@ fn configuration_from_the_environment() {
     assert!(!c.path_style);
     assert!(c.run.digest.domains.is_empty());
     assert_eq!(c.run.digest.failure_jump_points, 5.0);
+    assert_eq!(c.run.concurrency, 32);
 
     let mut more = BASE.to_vec();
     more.extend([
         ("STSGUARD_STORE_PREFIX", "/tls/"),
         ("STSGUARD_DOMAINS", "Example.COM., shop.example.net"),
         ("STSGUARD_FAILURE_JUMP", "2.5"),
+        ("STSGUARD_READ_CONCURRENCY", " 128 "),
         ("STSGUARD_DIGEST_SEND", "false"),
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:45123"),
     ]);
@@ -122,6 +124,7 @@ fn configuration_from_the_environment() {
     assert_eq!(c.store_prefix, "tls/");
     assert_eq!(c.run.digest.domains, ["example.com", "shop.example.net"]);
     assert_eq!(c.run.digest.failure_jump_points, 2.5);
+    assert_eq!(c.run.concurrency, 128);
     assert!(!c.send);
     assert!(c.path_style);
 }
@@ -141,6 +144,9 @@ fn configuration_errors_name_the_variable() {
         ("STSGUARD_DIGEST_TO", "a@example.com\r\nBcc: b@evil.example"),
         ("STSGUARD_FAILURE_JUMP", "-1"),
         ("STSGUARD_FAILURE_JUMP", "lots"),
+        ("STSGUARD_READ_CONCURRENCY", "0"),
+        ("STSGUARD_READ_CONCURRENCY", "1025"),
+        ("STSGUARD_READ_CONCURRENCY", "many"),
         ("STSGUARD_DIGEST_SEND", "maybe"),
         ("STSGUARD_BUCKET", "s3://tls-reports/x"),
     ] {

@@ -99,18 +99,18 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// Inputs read and prepared ahead of the writer, at most.
-const AHEAD: usize = 256;
+const AHEAD: usize = 1024;
 
 /// Inputs stored per group: one group of flushes for a local store, the
 /// requests of a group `CONCURRENCY` at a time for S3.
-const BATCH: usize = 512;
+const BATCH: usize = 1024;
 
 /// S3 requests in flight while storing a group.
 const CONCURRENCY: usize = 32;
 
 /// One input, read and prepared by a worker.
 enum Ready {
-    Prepared(Box<ingest::Prepared>),
+    Prepared(ingest::Serialized),
     Unreadable(String),
 }
 
@@ -169,7 +169,7 @@ fn ingest_files<S: ObjectStore>(
                 due += 1;
                 match ready {
                     Ready::Prepared(p) => {
-                        batch.push(*p);
+                        batch.push(p);
                         names.push(name);
                     }
                     Ready::Unreadable(msg) => {
@@ -206,18 +206,21 @@ fn prepare_file(path: &Path, config: &IngestConfig) -> Ready {
     };
     let kind = InputKind::from_file_name(&name);
     let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
-    Ready::Prepared(Box::new(match read_capped(path, config.limits.max_mail_bytes) {
+    let prepared = match read_capped(path, config.limits.max_mail_bytes) {
         Ok(Input::Bytes(raw)) => ingest::prepare(&raw, kind, &ctx, config, now),
         Ok(Input::TooLarge { sha256, bytes }) => ingest::prepare_oversize(&sha256, bytes, &ctx, config, now),
         Err(e) => return Ready::Unreadable(format!("{e:#}")),
-    }))
+    };
+    // Serialized here, on the worker: the JSON is what the writer needs, and
+    // it is a fraction of the reports' size in memory.
+    Ready::Prepared(prepared.serialize())
 }
 
 /// Stores one group and adds its outcomes to the summary.
 fn store_group<S: ObjectStore>(
     rt: &tokio::runtime::Runtime,
     store: &S,
-    batch: &mut Vec<ingest::Prepared>,
+    batch: &mut Vec<ingest::Serialized>,
     names: &mut Vec<String>,
     sum: &mut Summary,
     bar: Option<&indicatif::ProgressBar>,
