@@ -31,7 +31,7 @@ locals {
   ])
   source_type = join("", [
     "struct<",
-    "channel:string,input:string,ses_message_id:string,raw_key:string,envelope_from:string,",
+    "channel:string,input:string,ses_message_id:string,raw_key:string,envelope_from:string,client:string,user_agent:string,",
     "from:string,message_id:string,subject:string,tls_report_domain:string,tls_report_submitter:string,",
     "verdicts:struct<dkim:string,dkim_domain:string,spf:string,dmarc:string,spam:string,virus:string>,",
     "attachment_name:string,media_type:string,compression:string,payload_sha256:string,payload_bytes:bigint",

@@ -77,6 +77,10 @@ pub struct InputContext {
     /// Verdicts known from outside the mail (the SES event); they take
     /// precedence over the mail's headers.
     pub verdicts: Option<Verdicts>,
+    /// The client's address (reports over HTTPS).
+    pub client: Option<String>,
+    /// The client's `User-Agent` (reports over HTTPS).
+    pub user_agent: Option<String>,
 }
 
 /// Stable reason codes of rejection records.
@@ -184,6 +188,12 @@ pub struct RawInput {
     pub ses_message_id: Option<String>,
     /// The object key of the raw mail.
     pub raw_key: Option<String>,
+    /// The client's address (reports over HTTPS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The client's `User-Agent` (reports over HTTPS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
     /// SHA-256 of the raw input, lower-case hex.
     pub sha256: String,
     /// Size of the raw input in bytes.
@@ -345,6 +355,8 @@ impl RawInput {
             input: ctx.input.clone(),
             ses_message_id: ctx.ses_message_id.clone(),
             raw_key: ctx.raw_key.clone(),
+            client: ctx.client.clone(),
+            user_agent: ctx.user_agent.clone(),
             sha256: sha256.to_owned(),
             bytes,
         }
@@ -470,7 +482,9 @@ fn take_part(
                 continue;
             }
             // Mail read from a file without SES headers has no verdict to judge.
-            if ctx.channel != "file" || dkim.is_some() {
+            // Over HTTPS there is no mail to sign; from a file without SES
+            // headers there is no verdict to judge.
+            if ctx.channel != "https" && (ctx.channel != "file" || dkim.is_some()) {
                 r.warn(
                     WarningCode::Unauthenticated,
                     format!("the mail has no passing DKIM signature ({said}); RFC 8460 §3 says receivers must ignore such reports"),
@@ -484,6 +498,8 @@ fn take_part(
             ses_message_id: ctx.ses_message_id.clone(),
             raw_key: ctx.raw_key.clone(),
             envelope_from: ctx.envelope_from.clone(),
+            client: ctx.client.clone(),
+            user_agent: ctx.user_agent.clone(),
             from: part.facts.from.clone(),
             message_id: part.facts.message_id.clone(),
             subject: part.facts.subject.clone(),

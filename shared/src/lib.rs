@@ -52,6 +52,7 @@ pub mod payload;
 pub mod plan;
 #[cfg(feature = "lint")]
 pub mod policy;
+pub mod receive;
 #[cfg(feature = "lint")]
 pub mod records;
 pub mod report;

@@ -248,6 +248,7 @@ pub fn work_items(event: &Value, config: &Config) -> Result<Vec<WorkItem>, Event
                                 spam: verdict(&receipt.spam_verdict),
                                 virus: verdict(&receipt.virus_verdict),
                             }),
+                            ..InputContext::default()
                         },
                     })
                 })
@@ -301,6 +302,7 @@ pub fn work_items(event: &Value, config: &Config) -> Result<Vec<WorkItem>, Event
                         raw_key: Some(key.clone()),
                         envelope_from: None,
                         verdicts: None,
+                        ..InputContext::default()
                     },
                     bucket,
                     key,

@@ -175,6 +175,12 @@ pub struct Source {
     pub raw_key: Option<String>,
     /// The SMTP envelope sender, when known.
     pub envelope_from: Option<String>,
+    /// The client's address, for a report received over HTTPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The client's `User-Agent`, for a report received over HTTPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
     /// The `From` header.
     pub from: Option<String>,
     /// The `Message-ID` header.

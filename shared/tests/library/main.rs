@@ -22,4 +22,5 @@ mod live_smtp;
 mod multi_domain;
 mod plan;
 mod props;
+mod receive;
 mod zones;
