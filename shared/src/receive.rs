@@ -52,8 +52,13 @@ pub struct Response {
     pub log: String,
 }
 
+/// The largest body accepted by default: 10 MiB, the cap RFC 8460 §5.3 says
+/// receivers commonly apply (a day's report of a large sender, gzipped, is a
+/// small fraction of it).
+pub const MAX_BODY_BYTES: usize = 10 << 20;
+
 /// How the receiver judges requests.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReceiveConfig {
     /// The ingest settings (caps, layout, allowed domains). DKIM cannot be
     /// required over HTTPS; [`handle`] ignores `require_dkim`.
@@ -61,12 +66,18 @@ pub struct ReceiveConfig {
     /// When set, only paths whose first segment is this secret are accepted
     /// (`rua=https://host/SECRET/v1`), compared in constant time.
     pub token: Option<String>,
+    /// The largest body accepted ([`MAX_BODY_BYTES`] by default); a larger
+    /// one is answered `413` and recorded, not kept.
+    pub max_body_bytes: usize,
 }
 
-impl ReceiveConfig {
-    /// The largest body accepted: the ingest's cap on a mail.
-    pub fn max_body_bytes(&self) -> usize {
-        self.ingest.limits.max_mail_bytes
+impl Default for ReceiveConfig {
+    fn default() -> Self {
+        ReceiveConfig {
+            ingest: IngestConfig::default(),
+            token: None,
+            max_body_bytes: MAX_BODY_BYTES,
+        }
     }
 }
 
@@ -143,7 +154,7 @@ pub async fn handle<S: ObjectStore>(
     let mut ingest_config = config.ingest.clone();
     ingest_config.require_dkim = false;
     let day = now.format("%Y-%m-%d").to_string();
-    let cap = config.max_body_bytes();
+    let cap = config.max_body_bytes;
     let mut ctx = InputContext {
         channel: "https".into(),
         input: Some(format!("POST {}", shown_path(req.path, config.token.is_some()))),
@@ -154,8 +165,17 @@ pub async fn handle<S: ObjectStore>(
 
     if req.truncated_size.is_some() || req.body.len() > cap {
         let bytes = req.truncated_size.unwrap_or(req.body.len() as u64);
-        // Only the part read is known; its hash names the record.
-        let sha = crate::sha256_hex(req.body);
+        // The body was not read whole, so its hash is unknown: the record is
+        // named by the hash of the request's description (size, client and
+        // time), so that each refused delivery is recorded once.
+        let sha = crate::sha256_hex(
+            format!(
+                "https body over the cap: {bytes} bytes from {} at {}",
+                req.client.unwrap_or("?"),
+                now.to_rfc3339()
+            )
+            .as_bytes(),
+        );
         let prepared = ingest::prepare_oversize(&sha, bytes, &ctx, &ingest_config, now);
         return match ingest::store_prepared(store, prepared).await {
             Ok(_) => answer(413, &format!("the report is larger than {cap} bytes")),

@@ -36,6 +36,9 @@ enum Command {
     /// Check a live domain: DNS records, MX set and the policy over HTTPS, with the lint and NET rules.
     #[command(long_about = cmd::check::LONG_ABOUT)]
     Check(cmd::check::Args),
+    /// Receive reports over HTTPS (RFC 8460 `rua=https:`): a POST endpoint, behind a TLS proxy.
+    #[command(long_about = cmd::receive::LONG_ABOUT)]
+    Receive(cmd::receive::Args),
     /// Explain a lint rule: what it checks and how to fix it (e.g. `stsguard explain XCK004`).
     #[command(long_about = cmd::explain::LONG_ABOUT)]
     Explain(cmd::explain::Args),
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => cmd::lint::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Explain(args) => cmd::explain::run(args),
+        Command::Receive(args) => cmd::receive::run(args),
     };
     match result {
         Ok(code) => code,

@@ -172,7 +172,7 @@ fn unusable_bodies_get_a_4xx_reason_and_are_still_recorded() {
 fn an_oversize_body_is_413_and_recorded_without_keeping_it() {
     let store = MemoryStore::new();
     let config = ReceiveConfig::default();
-    let cap = config.max_body_bytes();
+    let cap = config.max_body_bytes;
     let part = vec![b'x'; 1024];
     let req = Request {
         truncated_size: Some(cap as u64 + 5000),

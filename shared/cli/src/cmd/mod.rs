@@ -5,3 +5,4 @@ pub(crate) mod digest;
 pub(crate) mod explain;
 pub(crate) mod ingest;
 pub(crate) mod lint;
+pub(crate) mod receive;

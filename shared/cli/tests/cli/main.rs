@@ -11,4 +11,5 @@ mod lint_golden;
 mod live_check;
 mod live_lint;
 mod output;
+mod receive;
 mod support;
