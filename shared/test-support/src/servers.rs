@@ -174,6 +174,44 @@ pub async fn serve_logged(
     (addr, log)
 }
 
+/// A TLS terminator, as a user puts in front of `stsguard receive`: accepts
+/// TLS with `cert` on `bind` and pipes each connection to `upstream` in clear.
+/// Returns the address.
+pub async fn tls_proxy(
+    (cert, key): (CertificateDer<'static>, PrivateKeyDer<'static>),
+    bind: SocketAddr,
+    upstream: SocketAddr,
+) -> SocketAddr {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = bind_tcp(bind).await;
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut up) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+            });
+        }
+    });
+    addr
+}
+
 pub fn response(status: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
     let mut out = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
     for h in headers {

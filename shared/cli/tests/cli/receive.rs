@@ -237,3 +237,73 @@ fn with_a_secret_only_its_path_is_accepted() {
     );
     assert_eq!(rx.stop(), Some(0));
 }
+
+/// `stsguard check` of a domain whose `rua` is this receiver behind a TLS
+/// proxy: NET009 (a report destination that cannot receive reports) stays
+/// quiet, and the probe's empty POST is answered and recorded like any other
+/// unusable body. With the receiver stopped, the same check fires NET009.
+#[test]
+fn check_finds_the_receiver_a_working_https_destination() {
+    use stsguard_test_support::servers::{response, serve, start_dns, tls_proxy, Pki};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let rx = Receiver::start(&store, &[]);
+    let upstream: std::net::SocketAddr = rx.url.trim_start_matches("http://").parse().unwrap();
+    runtime().block_on(async move {
+        let pki = Pki::new();
+        let policy_ip = stsguard_test_support::loopback(100);
+        let reports_ip = stsguard_test_support::loopback(110);
+        let (Some(policy_addr), Some(reports_addr)) = (
+            stsguard_test_support::port_443(policy_ip),
+            stsguard_test_support::port_443(reports_ip),
+        ) else {
+            return;
+        };
+        let policy = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmax_age: 1209600\r\n";
+        serve(
+            pki.leaf("mta-sts.example.com"),
+            response("200 OK", &["Content-Type: text/plain"], policy.as_bytes()),
+            policy_addr,
+        )
+        .await;
+        tls_proxy(pki.leaf("reports.example.com"), reports_addr, upstream).await;
+        let zone = format!(
+            r#"$ORIGIN example.com.
+$TTL 3600
+@           IN SOA   ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300
+@           IN NS    ns1.example.com.
+ns1         IN A     127.0.0.1
+@           IN MX    10 mx1.example.com.
+mx1         IN A     192.0.2.1
+mta-sts     IN A     {policy_ip}
+reports     IN A     {reports_ip}
+_mta-sts    IN TXT   "v=STSv1; id=20240601T000000"
+_smtp._tls  IN TXT   "v=TLSRPTv1; rua=https://reports.example.com/v1"
+"#
+        );
+        let (_dns, dns) = start_dns(&zone).await;
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, &pki.ca_pem).unwrap();
+        let check = || async {
+            let out = crate::support::stsguard_async(crate::support::check_args(dns, &ca, "json")).await;
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            let findings: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            let rules: Vec<String> = findings
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|f| f["rule"].as_str().map(str::to_owned))
+                .collect();
+            (rules, stdout)
+        };
+        let (rules, stdout) = check().await;
+        assert!(!rules.iter().any(|r| r == "NET009"), "{stdout}");
+        // The probe reached the receiver: its empty POST is recorded.
+        assert_eq!(files(&store, "rejected"), 1, "{stdout}");
+
+        // The same check with the receiver stopped: NET009.
+        assert_eq!(rx.stop(), Some(0));
+        let (rules, stdout) = check().await;
+        assert!(rules.iter().any(|r| r == "NET009"), "{stdout}");
+    });
+}
