@@ -277,28 +277,10 @@ impl DirStore {
             .min(items.len().div_ceil(STAGE_PER_THREAD))
             .max(1);
         let per = items.len().div_ceil(threads).max(1);
-        let parts: Vec<Result<Staged, StoreError>> = if threads == 1 {
+        let parts = if threads == 1 {
             vec![self.stage(&items, 0)]
         } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = items
-                    .chunks(per)
-                    .enumerate()
-                    .map(|(n, chunk)| scope.spawn(move || self.stage(chunk, n * per)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(StoreError::Io {
-                                op: "write",
-                                path: self.root.display().to_string(),
-                                source: io::Error::other("a writer thread panicked"),
-                            })
-                        })
-                    })
-                    .collect()
-            })
+            self.in_chunks(&items, per, "write", |first, chunk| self.stage(chunk, first))
         };
         // Every part is kept until here, so that a failure removes the
         // temporary files of all of them.
@@ -347,6 +329,38 @@ impl DirStore {
         staged.dirs.dedup();
         flush(&self.root, staged.dirs.iter().map(PathBuf::as_path), true)?;
         Ok(out)
+    }
+
+    /// Runs `work` on each chunk of `per` items on a thread of its own (with
+    /// the index of the chunk's first item) and returns the results in order;
+    /// a thread that panicked is an error of `op`.
+    fn in_chunks<T: Sync, R: Send>(
+        &self,
+        items: &[T],
+        per: usize,
+        op: &'static str,
+        work: impl Fn(usize, &[T]) -> Result<R, StoreError> + Sync,
+    ) -> Vec<Result<R, StoreError>> {
+        let work = &work;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(per.max(1))
+                .enumerate()
+                .map(|(n, chunk)| scope.spawn(move || work(n * per, chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(StoreError::Io {
+                            op,
+                            path: self.root.display().to_string(),
+                            source: io::Error::other("a thread of the store panicked"),
+                        })
+                    })
+                })
+                .collect()
+        })
     }
 
     /// Writes the temporary files of `items` (indexes from `first`) whose key
@@ -610,24 +624,11 @@ impl ObjectStore for DirStore {
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let threads = concurrency.clamp(1, 16).min(keys.len().max(1));
         let per = keys.len().div_ceil(threads).max(1);
-        let read = |key: &String| self.read_sync(key);
-        let parts: Vec<Result<Vec<Option<Vec<u8>>>, StoreError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = keys
-                .chunks(per)
-                .map(|chunk| scope.spawn(move || chunk.iter().map(read).collect()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(StoreError::Io {
-                            op: "read",
-                            path: self.root.display().to_string(),
-                            source: io::Error::other("a reader thread panicked"),
-                        })
-                    })
-                })
-                .collect()
+        let parts = self.in_chunks(keys, per, "read", |_, chunk| {
+            chunk
+                .iter()
+                .map(|key| self.read_sync(key))
+                .collect::<Result<Vec<_>, _>>()
         });
         let mut out = Vec::with_capacity(keys.len());
         for part in parts {

@@ -98,6 +98,18 @@ impl Pki {
     }
 }
 
+/// A TLS acceptor that presents `cert` for every name.
+fn acceptor(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> TlsAcceptor {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    TlsAcceptor::from(Arc::new(config))
+}
+
 /// Serves `response` (the whole HTTP response) to every connection, with
 /// `cert` for every name, on `bind` (port 0 for any), and checks that each
 /// request is a GET of the policy. Returns the address.
@@ -128,14 +140,7 @@ pub async fn serve_logged(
     bind: SocketAddr,
     expect: Option<&'static str>,
 ) -> (SocketAddr, RequestLog) {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let acceptor = acceptor(cert, key);
     let listener = bind_tcp(bind).await;
     let addr = listener.local_addr().unwrap();
     let response = Arc::new(response);
@@ -182,14 +187,7 @@ pub async fn tls_proxy(
     bind: SocketAddr,
     upstream: SocketAddr,
 ) -> SocketAddr {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let acceptor = acceptor(cert, key);
     let listener = bind_tcp(bind).await;
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
