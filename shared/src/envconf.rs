@@ -52,6 +52,46 @@ pub fn switch(name: &'static str, v: Option<&str>, default: bool) -> Result<bool
     })
 }
 
+/// A positive byte count for variable `name` (blanks around ignored); unset
+/// gives `default`.
+pub fn bytes(name: &'static str, v: Option<String>, default: usize) -> Result<usize, ConfigError> {
+    match v {
+        None => Ok(default),
+        Some(s) => s
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(ConfigError::Invalid {
+                name,
+                value: s,
+                why: "expected a positive number of bytes".into(),
+            }),
+    }
+}
+
+/// A comma-separated list of domain names for variable `name`, normalized
+/// (lower case, no trailing dot); unset or empty gives `None`.
+pub fn domains(name: &'static str, v: Option<String>) -> Result<Option<Vec<String>>, ConfigError> {
+    let Some(list) = v else { return Ok(None) };
+    let domains: Vec<String> = list
+        .split(',')
+        .map(crate::names::normalize)
+        .filter(|d| !d.is_empty())
+        .collect();
+    if domains
+        .iter()
+        .any(|d| !crate::names::is_valid(d.as_bytes(), crate::names::Labels::Underscore))
+    {
+        return Err(ConfigError::Invalid {
+            name,
+            value: list,
+            why: "expected comma-separated domain names".into(),
+        });
+    }
+    Ok((!domains.is_empty()).then_some(domains))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +114,23 @@ mod tests {
                 why: "expected true or false".into()
             })
         );
+    }
+
+    #[test]
+    fn byte_counts_and_domain_lists() {
+        assert_eq!(bytes("B", None, 7), Ok(7));
+        assert_eq!(bytes("B", Some(" 1024 ".into()), 7), Ok(1024));
+        assert!(matches!(
+            bytes("B", Some("0".into()), 7),
+            Err(ConfigError::Invalid { name: "B", .. })
+        ));
+        assert!(bytes("B", Some("10MB".into()), 7).is_err());
+        assert_eq!(domains("D", None), Ok(None));
+        assert_eq!(domains("D", Some(" , ".into())), Ok(None));
+        assert_eq!(
+            domains("D", Some("Example.COM., b.example".into())),
+            Ok(Some(vec!["example.com".into(), "b.example".into()]))
+        );
+        assert!(domains("D", Some("a.example,not a domain".into())).is_err());
     }
 }

@@ -86,6 +86,22 @@ pub fn raw_key(day: &str, sha256: &str) -> String {
     format!("raw/https/day={day}/{sha256}.body")
 }
 
+/// Whether `token` can be the secret path segment: 1 to 128 of the characters
+/// a URL path keeps as they are (`A-Z a-z 0-9 - . _ ~`), so that the `rua`
+/// URI a domain publishes holds it unchanged. Says why not otherwise.
+pub fn check_token(token: &str) -> Result<(), &'static str> {
+    if token.is_empty() || token.len() > 128 {
+        return Err("the secret path segment must be 1 to 128 characters long");
+    }
+    if !token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    {
+        return Err("the secret path segment may hold only A-Z, a-z, 0-9, '-', '.', '_' and '~'");
+    }
+    Ok(())
+}
+
 /// Whether `path`'s first segment is `token` (constant time in the token's
 /// content; the lengths may differ in time).
 pub fn token_matches(path: &str, token: &str) -> bool {
@@ -165,17 +181,21 @@ pub async fn handle<S: ObjectStore>(
 
     if req.truncated_size.is_some() || req.body.len() > cap {
         let bytes = req.truncated_size.unwrap_or(req.body.len() as u64);
-        // The body was not read whole, so its hash is unknown: the record is
-        // named by the hash of the request's description (size, client and
-        // time), so that each refused delivery is recorded once.
-        let sha = crate::sha256_hex(
-            format!(
-                "https body over the cap: {bytes} bytes from {} at {}",
-                req.client.unwrap_or("?"),
-                now.to_rfc3339()
-            )
-            .as_bytes(),
-        );
+        // A whole body (the Lambda's event holds it) is named by its hash, so
+        // that a redelivery is recorded once. A body not read whole has no
+        // known hash: the record is named by the hash of the request's
+        // description (size, client and time) instead.
+        let sha = match req.truncated_size {
+            None => crate::sha256_hex(req.body),
+            Some(_) => crate::sha256_hex(
+                format!(
+                    "https body over the cap: {bytes} bytes from {} at {}",
+                    req.client.unwrap_or("?"),
+                    now.to_rfc3339()
+                )
+                .as_bytes(),
+            ),
+        };
         let prepared = ingest::prepare_oversize(&sha, bytes, &ctx, &ingest_config, now);
         return match ingest::store_prepared(store, prepared).await {
             Ok(_) => answer(413, &format!("the report is larger than {cap} bytes")),

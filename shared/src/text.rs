@@ -11,10 +11,19 @@ use std::fmt::Write as _;
 /// No cut: [`escaped`] keeps every character.
 pub const UNCUT: usize = usize::MAX;
 
-/// `s` with every control character written as a Rust-style escape
-/// (`\u{1b}`), cut after `max_chars` characters with an ellipsis.
+/// Whether `c` is a control character or a bidirectional-text control
+/// (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069): characters that can make
+/// a line read otherwise than it is written.
+pub fn is_hostile(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every control character (and bidirectional-text control, see
+/// [`is_hostile`]) written as a Rust-style escape (`\u{1b}`), cut after
+/// `max_chars` characters with an ellipsis.
 pub fn escaped(s: &str, max_chars: usize) -> String {
-    if max_chars == UNCUT && !s.chars().any(char::is_control) {
+    if max_chars == UNCUT && !s.chars().any(is_hostile) {
         return s.to_owned();
     }
     let mut out = String::with_capacity(s.len().min(max_chars.saturating_add(8)));
@@ -23,7 +32,7 @@ pub fn escaped(s: &str, max_chars: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
+        if is_hostile(c) {
             let _ = write!(out, "{}", c.escape_unicode());
         } else {
             out.push(c);
@@ -39,12 +48,13 @@ pub fn escaped_bytes(bytes: &[u8], max_chars: usize) -> String {
     escaped(&String::from_utf8_lossy(&bytes[..end]), max_chars)
 }
 
-/// `s` on one line: every control character (line breaks included) becomes a
-/// space, cut after `max_chars` characters (no ellipsis).
+/// `s` on one line: every control character (line breaks and bidirectional
+/// controls included, see [`is_hostile`]) becomes a space, cut after
+/// `max_chars` characters (no ellipsis).
 pub fn spaced(s: &str, max_chars: usize) -> String {
     s.chars()
         .take(max_chars)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if is_hostile(c) { ' ' } else { c })
         .collect()
 }
 
@@ -75,6 +85,7 @@ pub fn quoted(bytes: &[u8]) -> String {
 /// Zero-width and other invisible format characters.
 pub fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+        || is_hostile(c) && !c.is_control()
 }
 
 /// `s` escaped for HTML text and attribute values (`&`, `<`, `>`, `"`, `'`);
@@ -88,7 +99,7 @@ pub fn html(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
+            c if is_hostile(c) => out.push(' '),
             c => out.push(c),
         }
     }
@@ -140,6 +151,16 @@ mod tests {
         assert_eq!(escaped("abcdef", 3), "abc…");
         assert_eq!(escaped("abc", 3), "abc");
         assert_eq!(escaped_bytes(b"a\xffb\r", 10), "a\u{fffd}b\\u{d}");
+    }
+
+    #[test]
+    fn bidirectional_controls_are_hostile_everywhere() {
+        let s = "invoice\u{202e}fdp.exe \u{2066}x\u{2069}";
+        assert_eq!(escaped(s, UNCUT), "invoice\\u{202e}fdp.exe \\u{2066}x\\u{2069}");
+        assert_eq!(spaced(s, UNCUT), "invoice fdp.exe  x ");
+        assert_eq!(html(s), "invoice fdp.exe  x ");
+        assert!(quoted(s.as_bytes()).contains("\\u{202e}"));
+        assert!(!is_hostile('é') && !is_hostile('\u{200b}') && is_hostile('\u{7f}'));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
-use stsguard::envconf::{prefix, switch};
+use stsguard::envconf::{bytes, domains, prefix, switch};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind, Outcome};
 use stsguard::report::Verdicts;
 use stsguard::store::s3::{S3RawSource, S3Store};
@@ -41,22 +41,6 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Path-style S3 addressing (S3-compatible endpoints).
     pub path_style: bool,
-}
-
-fn size_value(name: &'static str, v: Option<String>, default: usize) -> Result<usize, ConfigError> {
-    match v {
-        None => Ok(default),
-        Some(s) => s
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or(ConfigError::Invalid {
-                name,
-                value: s,
-                why: "expected a positive number of bytes".into(),
-            }),
-    }
 }
 
 impl Config {
@@ -86,27 +70,7 @@ impl Config {
         }
         let incoming_prefix = prefix(&get("STSGUARD_INCOMING_PREFIX").unwrap_or_else(|| "incoming/".into()));
         let store_prefix = prefix(&get("STSGUARD_STORE_PREFIX").unwrap_or_default());
-        let allowed_domains = match get("STSGUARD_DOMAINS") {
-            None => None,
-            Some(list) => {
-                let domains: Vec<String> = list
-                    .split(',')
-                    .map(stsguard::names::normalize)
-                    .filter(|d| !d.is_empty())
-                    .collect();
-                if domains
-                    .iter()
-                    .any(|d| !stsguard::names::is_valid(d.as_bytes(), stsguard::names::Labels::Underscore))
-                {
-                    return Err(ConfigError::Invalid {
-                        name: "STSGUARD_DOMAINS",
-                        value: list,
-                        why: "expected comma-separated domain names".into(),
-                    });
-                }
-                (!domains.is_empty()).then_some(domains)
-            }
-        };
+        let allowed_domains = domains("STSGUARD_DOMAINS", get("STSGUARD_DOMAINS"))?;
         let mut ingest = IngestConfig {
             allowed_domains,
             require_dkim: switch(
@@ -116,12 +80,12 @@ impl Config {
             )?,
             ..IngestConfig::default()
         };
-        ingest.limits.max_mail_bytes = size_value(
+        ingest.limits.max_mail_bytes = bytes(
             "STSGUARD_MAX_MAIL_BYTES",
             get("STSGUARD_MAX_MAIL_BYTES"),
             ingest.limits.max_mail_bytes,
         )?;
-        ingest.limits.max_report_bytes = size_value(
+        ingest.limits.max_report_bytes = bytes(
             "STSGUARD_MAX_REPORT_BYTES",
             get("STSGUARD_MAX_REPORT_BYTES"),
             ingest.limits.max_report_bytes,

@@ -341,3 +341,35 @@ fn a_storage_failure_is_503_and_a_retry_stores_the_report_once() {
         assert_eq!(block_on(store.inner.list("raw/")).unwrap().len(), 1);
     }
 }
+
+#[test]
+fn a_report_that_came_by_mail_and_comes_again_over_https_is_stored_once() {
+    use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
+    let store = MemoryStore::new();
+    let mail = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/google-eden.eml")).unwrap();
+    let ctx = InputContext {
+        channel: "ses".into(),
+        ..InputContext::default()
+    };
+    let prepared = ingest::prepare(&mail, InputKind::Mail, &ctx, &IngestConfig::default(), now());
+    let by_mail = block_on(ingest::store_prepared(&store, prepared)).unwrap();
+    assert_eq!(by_mail.written.len(), 1, "{by_mail:?}");
+
+    let body = gzip(&report_json());
+    let r = handle(
+        &store,
+        &post(&body, "application/tlsrpt+gzip"),
+        &ReceiveConfig::default(),
+    );
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "already stored\n"),
+        "{}",
+        r.log
+    );
+    let reports = keys(&store, "reports/");
+    assert_eq!(reports.len(), 1);
+    // The first delivery is the one kept, and no conflict is recorded.
+    assert_eq!(json_at(&store, &reports[0])["source"]["channel"], "ses");
+    assert!(keys(&store, "rejected/").is_empty());
+}

@@ -76,12 +76,8 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
-    if args
-        .token
-        .as_deref()
-        .is_some_and(|t| t.is_empty() || t.contains('/'))
-    {
-        anyhow::bail!("--token must be one non-empty path segment (no '/')");
+    if let Some(token) = args.token.as_deref() {
+        receive::check_token(token).map_err(|why| anyhow::anyhow!("--token: {why}"))?;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
