@@ -2,7 +2,9 @@
 # The released Lambda binaries, end to end under a local Lambda Runtime API
 # (cargo-lambda, from PyPI) against the local S3 and SES (moto): an SES
 # Lambda-action event is delivered twice to ingest and the report must be
-# written once; then the digest binary digests that day and sends the mail once.
+# written once; then the digest binary digests that day and sends the mail once;
+# then the receive binary answers function URL events (the fixtures) and real
+# HTTP requests through cargo-lambda's function URL emulation.
 # Expects the AWS_* exports of `.ci/moto.sh start` in the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,10 +14,11 @@ PORT="${STSGUARD_LAMBDA_PORT:-9311}"
 [ -x "$VENV/bin/cargo-lambda" ] || "$VENV/bin/pip" install --quiet --disable-pip-version-check 'cargo-lambda>=1.8,<2'
 export PATH="$VENV/bin:$PATH"
 
-cargo build --release --locked -p stsguard-ingest -p stsguard-digest
+cargo build --release --locked -p stsguard-ingest -p stsguard-digest -p stsguard-receive
 BIN=target/release/stsguard-ingest
 DIGEST_BIN=target/release/stsguard-digest
-ls -l "$BIN" "$DIGEST_BIN"
+RECEIVE_BIN=target/release/stsguard-receive
+ls -l "$BIN" "$DIGEST_BIN" "$RECEIVE_BIN"
 
 BUCKET="stsguard-lambda-e2e-$$"
 MSG=k8c2s7m1q0d4vbn5ht3e9o6rlp2fua1gjemi0t81
@@ -97,4 +100,16 @@ assert "Subject: TLS report digest 2024-11-08: 1 domain," in sent[0]["raw_data"]
 print("lambda e2e: digest", sorted(keys))
 PY
 grep -q '"DigestSent":1' /tmp/stsguard-lambda-digest.log || { echo "no digest EMF line"; cat /tmp/stsguard-lambda-digest.log; exit 1; }
-echo "lambda e2e: 2 passed, 0 failed"
+
+# The receive function, on a bucket that does not exist yet (storage down),
+# with a 4 KiB body cap so that an oversize body is cheap to send.
+kill "${pids[2]}" 2>/dev/null || true
+wait "${pids[2]}" 2>/dev/null || true
+RBUCKET="stsguard-lambda-e2e-receive-$$"
+AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_NAME=_ \
+AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt" AWS_LAMBDA_LOG_FORMAT=JSON \
+STSGUARD_BUCKET="$RBUCKET" STSGUARD_MAX_BODY_BYTES=4096 "$RECEIVE_BIN" >/tmp/stsguard-lambda-receive.log 2>&1 &
+pids+=($!)
+"$VENV/bin/python" .ci/receive-e2e.py "$PORT" "$RBUCKET"
+grep -q '"StorageFailures":1' /tmp/stsguard-lambda-receive.log || { echo "no receive EMF line"; cat /tmp/stsguard-lambda-receive.log; exit 1; }
+echo "lambda e2e: 3 passed, 0 failed"

@@ -4,10 +4,12 @@
 #
 #   dist/stsguard-ingest.zip   (functions/ingest, crate stsguard-ingest)
 #   dist/stsguard-digest.zip   (functions/digest, crate stsguard-digest)
+#   dist/stsguard-receive.zip  (functions/receive, crate stsguard-receive; used
+#                               only with the module's https_receiver = true)
 #
 # Each zip holds one executable file, `bootstrap`, at its root (Lambda runtime
-# provided.al2023). Whichever of the two crates exist in the workspace are
-# packaged; the script fails if neither does.
+# provided.al2023). Whichever of the crates exist in the workspace are
+# packaged; the script fails if none does.
 #
 # Usage: scripts/package.sh [--arch x86_64|arm64] [--builder auto|cargo-lambda|cargo]
 #                           [--out DIR] [--dry-run]
@@ -81,14 +83,14 @@ print(m["target_directory"], ",".join(p["name"] for p in m["packages"]))
 ' <<<"$meta")
 
 packages=()
-for p in stsguard-ingest stsguard-digest; do
+for p in stsguard-ingest stsguard-digest stsguard-receive; do
   if [[ ",$members," == *",$p,"* ]]; then
     packages+=("$p")
   else
     echo "package.sh: $p is not in the workspace; skipped"
   fi
 done
-[ ${#packages[@]} -gt 0 ] || die "neither stsguard-ingest nor stsguard-digest is a workspace member: nothing to package"
+[ ${#packages[@]} -gt 0 ] || die "none of stsguard-ingest, stsguard-digest, stsguard-receive is a workspace member: nothing to package"
 
 # Plain cargo: the host's own target, or an installed cross target.
 cargo_target_args=()
