@@ -1,5 +1,5 @@
-# CloudWatch alarms: function errors and failed asynchronous invocations.
-# They notify alarm_sns_topic_arn when it is set.
+# CloudWatch alarms: function errors, failed asynchronous invocations and 5xx
+# answers of the HTTPS receiver. They notify alarm_sns_topic_arn when it is set.
 
 locals {
   alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
@@ -47,6 +47,27 @@ resource "aws_cloudwatch_metric_alarm" "failed_invocations" {
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.failures.name }
   statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+}
+
+# The receiver is invoked synchronously: its failures are not in the failure
+# queue but in the function URL's answers. A 5xx is a storage failure (503,
+# which the sender retries) or an error or timeout of the function itself.
+resource "aws_cloudwatch_metric_alarm" "receive_5xx" {
+  count               = local.receive_enabled ? 1 : 0
+  alarm_name          = "${var.name}-receive-5xx"
+  alarm_description   = "The HTTPS receiver answered a POST with a 5xx: S3 refused or failed a write (503), or the function failed or timed out. The sender keeps the report and may retry; see the log group /aws/lambda/${var.name}-receive."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Url5xxCount"
+  dimensions          = { FunctionName = aws_lambda_function.receive[0].function_name }
+  statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
   threshold           = 1

@@ -8,10 +8,11 @@
 #   <store_prefix>rejected/day=YYYY-MM-DD/<id>.json             rejection records
 #   <store_prefix>rejected/day=YYYY-MM-DD/conflict-<id>-<sha>.json  conflicting redeliveries
 #   <store_prefix>digests/day=YYYY-MM-DD.{json,html,eml,sent}   digests
+#   <store_prefix>raw/https/day=YYYY-MM-DD/<sha256>.body        bodies POSTed to the HTTPS receiver
 #   athena-results/                                            Athena query results
 #
 # This file: shared values and the bucket. ses.tf, ingest.tf, digest.tf,
-# glue.tf and alarms.tf hold the rest.
+# receive.tf, glue.tf and alarms.tf hold the rest.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -29,6 +30,8 @@ locals {
   rejected_prefix = "${var.store_prefix}rejected/"
   digests_prefix  = "${var.store_prefix}digests/"
   athena_prefix   = "athena-results/"
+  # Bodies received by the HTTPS receiver (receive.tf), kept as they came.
+  raw_https_prefix = "${var.store_prefix}raw/https/"
 
   rule_name = var.name
   # Built from names rather than read from the rule, because the rule itself
@@ -46,7 +49,7 @@ locals {
 resource "aws_s3_bucket" "data" {
   #checkov:skip=CKV_AWS_18:Server access logs would need a second bucket; CloudTrail S3 data events are the audit trail to enable where one is required.
   #checkov:skip=CKV_AWS_144:Replication needs a second bucket in another region, a choice left to the deployment; without it a lost report can be re-created from raw mail only within raw_mail_expiration_days.
-  #checkov:skip=CKV_AWS_145:SSE-S3 (AES-256) by design: a KMS key would need grants for SES's S3 action, both functions and every Athena user, and adds a monthly key charge.
+  #checkov:skip=CKV_AWS_145:SSE-S3 (AES-256) by design: a KMS key would need grants for SES's S3 action, the functions and every Athena user, and adds a monthly key charge.
   bucket        = local.bucket_name
   force_destroy = var.force_destroy
   tags          = local.tags
@@ -96,6 +99,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
 
     filter {
       prefix = var.incoming_prefix
+    }
+
+    expiration {
+      days = var.raw_mail_expiration_days
+    }
+  }
+
+  # So are the bodies received over HTTPS: the normalized report or the
+  # rejection record is what stays.
+  rule {
+    id     = "expire-raw-https-bodies"
+    status = local.receive_enabled ? "Enabled" : "Disabled"
+
+    filter {
+      prefix = local.raw_https_prefix
     }
 
     expiration {

@@ -85,8 +85,33 @@ output "digest_schedule_name" {
   value       = local.enable_digest ? aws_scheduler_schedule.digest[0].name : null
 }
 
+output "receive_function_name" {
+  description = "Name of the HTTPS receiver Lambda function (null when https_receiver is false)."
+  value       = local.receive_enabled ? aws_lambda_function.receive[0].function_name : null
+}
+
+output "receive_role_arn" {
+  description = "ARN of the HTTPS receiver's execution role (null when https_receiver is false)."
+  value       = local.receive_enabled ? aws_iam_role.receive[0].arn : null
+}
+
+output "receive_url" {
+  description = "The HTTPS receiver's Lambda function URL, https://<id>.lambda-url.<region>.on.aws/ (null when https_receiver is false)."
+  value       = local.receive_enabled ? aws_lambda_function_url.receive[0].function_url : null
+}
+
+# The token is published in public DNS, so it is no secret from anyone who reads
+# the record; but receive_token is a sensitive variable, and Terraform refuses an
+# output derived from it without sensitive = true where this is the root module
+# (callers see it marked sensitive either way; `terraform output -raw` prints it).
+output "tlsrpt_https_rua" {
+  description = "The https: destination to publish in _smtp._tls records: receive_url followed by \"<receive_token>/v1\", or by \"v1\" without a token (null when https_receiver is false). It holds the token, which anyone who reads the record sees; it is marked sensitive only because receive_token is: read it with `terraform output -raw`."
+  value       = local.receive_enabled ? "${aws_lambda_function_url.receive[0].function_url}${var.receive_token == "" ? "" : "${var.receive_token}/"}v1" : null
+  sensitive   = true
+}
+
 output "failure_queue_url" {
-  description = "URL of the SQS queue that receives failed asynchronous invocations of both functions."
+  description = "URL of the SQS queue that receives failed asynchronous invocations of ingest and digest."
   value       = aws_sqs_queue.failures.id
 }
 
@@ -115,5 +140,6 @@ output "alarm_names" {
   value = concat(
     [aws_cloudwatch_metric_alarm.ingest_errors.alarm_name, aws_cloudwatch_metric_alarm.failed_invocations.alarm_name],
     aws_cloudwatch_metric_alarm.digest_errors[*].alarm_name,
+    aws_cloudwatch_metric_alarm.receive_5xx[*].alarm_name,
   )
 }

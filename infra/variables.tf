@@ -43,7 +43,7 @@ variable "incoming_prefix" {
 }
 
 variable "store_prefix" {
-  description = "Key prefix put before reports/, rejected/ and digests/ (STSGUARD_STORE_PREFIX). Empty by default."
+  description = "Key prefix put before reports/, rejected/, digests/ and raw/https/ (STSGUARD_STORE_PREFIX). Empty by default."
   type        = string
   default     = ""
 
@@ -54,7 +54,7 @@ variable "store_prefix" {
 }
 
 variable "raw_mail_expiration_days" {
-  description = "Days after which raw mail under incoming_prefix expires. Normalized reports and rejection records never expire."
+  description = "Days after which raw mail under incoming_prefix expires, and so do the bodies the HTTPS receiver keeps under raw/https/. Normalized reports and rejection records never expire."
   type        = number
   default     = 30
 
@@ -129,7 +129,7 @@ variable "require_dkim" {
 }
 
 variable "domains" {
-  description = "Policy domains whose reports you expect (STSGUARD_DOMAINS). Ingest rejects reports for other domains as 'unexpected-domain'; the digest flags a listed domain without reports. Empty: accept any domain."
+  description = "Policy domains whose reports you expect (STSGUARD_DOMAINS). Ingest and the HTTPS receiver reject reports for other domains as 'unexpected-domain'; the digest flags a listed domain without reports. Empty: accept any domain."
   type        = list(string)
   default     = []
 
@@ -164,7 +164,7 @@ variable "digest_package" {
 }
 
 variable "architecture" {
-  description = "Instruction set of both functions: \"arm64\" (cheaper per GB-second) or \"x86_64\". It must match the binaries in the zips."
+  description = "Instruction set of every function: \"arm64\" (cheaper per GB-second) or \"x86_64\". It must match the binaries in the zips."
   type        = string
   default     = "arm64"
 
@@ -208,7 +208,7 @@ variable "ingest_reserved_concurrency" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of both functions' CloudWatch log groups, in days."
+  description = "Retention of the functions' CloudWatch log groups, in days."
   type        = number
   default     = 365
 
@@ -219,7 +219,7 @@ variable "log_retention_days" {
 }
 
 variable "tracing_mode" {
-  description = "X-Ray tracing of both functions: \"PassThrough\" (trace only when the caller sampled) or \"Active\" (adds X-Ray write permissions)."
+  description = "X-Ray tracing of the functions: \"PassThrough\" (trace only when the caller sampled) or \"Active\" (adds X-Ray write permissions)."
   type        = string
   default     = "PassThrough"
 
@@ -373,6 +373,94 @@ variable "digest_time_zone" {
   validation {
     condition     = can(regex("^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", var.digest_time_zone))
     error_message = "digest_time_zone must be an IANA time zone name such as UTC or Europe/Berlin."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# HTTPS receiver (receive.tf)
+
+variable "https_receiver" {
+  description = "Deploy the HTTPS report receiver: a function behind a public Lambda function URL that takes reports POSTed to an rua=https: destination (RFC 8460 section 5.4). False by default: an endpoint open to the internet is opt-in."
+  type        = bool
+  default     = false
+}
+
+variable "receive_package" {
+  description = "Path of the receiver deployment zip (dist/stsguard-receive.zip). Required when https_receiver is true."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.receive_package == null || endswith(coalesce(var.receive_package, "x.zip"), ".zip")
+    error_message = "receive_package must be the path of a .zip file."
+  }
+}
+
+variable "receive_token" {
+  description = "Secret first path segment that the receiver requires (STSGUARD_RECEIVE_TOKEN): only POSTs to <function URL><token>/... are taken, others get 404. It appears in the published rua URI, so it keeps out only those who do not read your _smtp._tls record. Empty: any path is taken."
+  type        = string
+  default     = ""
+  nullable    = false
+  sensitive   = true
+
+  validation {
+    condition     = var.receive_token == "" || can(regex("^[A-Za-z0-9_-]{16,128}$", var.receive_token))
+    error_message = "receive_token must be empty or 16 to 128 characters of A-Z, a-z, 0-9, '_' and '-'."
+  }
+}
+
+variable "receive_memory_mb" {
+  description = "Memory of the receiver function in MB."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.receive_memory_mb >= 128 && var.receive_memory_mb <= 10240
+    error_message = "receive_memory_mb must be from 128 to 10240."
+  }
+}
+
+variable "receive_timeout_seconds" {
+  description = "Timeout of one receiver invocation in seconds. The sender waits for the answer meanwhile; a timeout is answered with a 5xx and the sender retries."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.receive_timeout_seconds >= 1 && var.receive_timeout_seconds <= 900
+    error_message = "receive_timeout_seconds must be from 1 to 900."
+  }
+}
+
+variable "receive_reserved_concurrency" {
+  description = "Reserved concurrent executions of the receiver: the most POSTs it serves at once, which bounds its cost and what anyone who posts to the public URL can make it do. Requests beyond it get 429 from Lambda, which senders retry like a 503. Null: no reservation (for accounts whose concurrency quota cannot spare one; Lambda keeps 100 executions unreserved)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.receive_reserved_concurrency == null || try(var.receive_reserved_concurrency >= 1 && floor(var.receive_reserved_concurrency) == var.receive_reserved_concurrency, false)
+    error_message = "receive_reserved_concurrency must be null or a whole number of at least 1."
+  }
+}
+
+variable "receive_max_body_bytes" {
+  description = "Largest POST body the receiver accepts (STSGUARD_MAX_BODY_BYTES); a larger one is answered 413 and recorded under rejected/. Null: the function's default, 10 MiB. Lambda's 6 MB invocation payload limit applies first, to the body base64-encoded when it is binary (gzip): about 4.5 MB of gzip."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.receive_max_body_bytes == null || try(var.receive_max_body_bytes >= 1 && floor(var.receive_max_body_bytes) == var.receive_max_body_bytes, false)
+    error_message = "receive_max_body_bytes must be null or a whole number of at least 1."
+  }
+}
+
+variable "receive_max_report_bytes" {
+  description = "Largest decompressed report the receiver reads (STSGUARD_MAX_REPORT_BYTES). Null: the function's default, 20 MiB."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.receive_max_report_bytes == null || try(var.receive_max_report_bytes >= 1 && floor(var.receive_max_report_bytes) == var.receive_max_report_bytes, false)
+    error_message = "receive_max_report_bytes must be null or a whole number of at least 1."
   }
 }
 

@@ -2,7 +2,9 @@
 #   - tlsrpt.<domain> receives the reports through SES (identity + MX record),
 #   - the stsguard module stores, normalizes and digests them,
 #   - the mta-sts sub-module publishes the domain's MTA-STS policy and points
-#     its _smtp._tls record at the report address.
+#     its _smtp._tls record at the report address,
+#   - optionally (https_receiver = true), a function URL takes reports POSTed
+#     to an rua=https: destination as well.
 #
 # Build the zips first (scripts/package.sh), then terraform init/plan/apply here.
 
@@ -53,6 +55,12 @@ module "stsguard" {
   digest_time      = "07:00"
   digest_time_zone = "Europe/Berlin"
 
+  # The HTTPS receiver (rua=https:), off unless https_receiver is true; it
+  # needs dist/stsguard-receive.zip.
+  https_receiver  = var.https_receiver
+  receive_package = var.https_receiver ? "${path.module}/../../../dist/stsguard-receive.zip" : null
+  receive_token   = var.receive_token
+
   alarm_sns_topic_arn = var.alarm_sns_topic_arn
   force_destroy       = false
 
@@ -72,6 +80,11 @@ module "mta_sts" {
   max_age    = 604800
   mx         = var.mx
   tlsrpt_rua = ["mailto:${local.report_address}"]
+  # With https_receiver = true, publish both destinations instead: senders may
+  # use either or both, and a report that arrives both ways is stored once.
+  #   tlsrpt_rua = ["mailto:${local.report_address}", module.stsguard.tlsrpt_https_rua]
+  # (Left as a comment so that this module's plan, plan.json, does not depend
+  # on the stsguard module's resources.)
 
   tags = { "env" = "example" }
 }

@@ -27,3 +27,9 @@ output "sts_record" {
   description = "The _mta-sts TXT record."
   value       = module.mta_sts.sts_record
 }
+
+output "tlsrpt_https_rua" {
+  description = "The https: destination for the _smtp._tls record (null without the receiver): terraform output -raw tlsrpt_https_rua."
+  value       = module.stsguard.tlsrpt_https_rua
+  sensitive   = true
+}

@@ -39,3 +39,16 @@ variable "enable_digest" {
   type        = bool
   default     = true
 }
+
+variable "https_receiver" {
+  description = "Deploy the HTTPS report receiver (a public Lambda function URL); needs dist/stsguard-receive.zip from scripts/package.sh."
+  type        = bool
+  default     = false
+}
+
+variable "receive_token" {
+  description = "Secret first path segment of the HTTPS receiver (16 or more of A-Z, a-z, 0-9, '_', '-'), or empty for none."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
