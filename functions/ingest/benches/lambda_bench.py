@@ -54,6 +54,10 @@ class RuntimeApi:
 
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without TCP_NODELAY the
+            # second waits for the client's delayed ACK (40 ms) when one event
+            # at a time is handed out.
+            disable_nagle_algorithm = True
 
             def log_message(self, *a):
                 pass
@@ -90,6 +94,9 @@ class RuntimeApi:
                 self.end_headers()
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        # A function process killed at the end of a measurement resets its
+        # connection: not worth a traceback.
+        self.server.handle_error = lambda *_: None
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
