@@ -34,6 +34,7 @@
 //! arguments and traits.
 
 #[cfg(feature = "lint")]
+pub mod alerts;
 pub mod diag;
 pub mod digest;
 pub mod envconf;

@@ -39,6 +39,9 @@ enum Command {
     /// Receive reports over HTTPS (RFC 8460 `rua=https:`): a POST endpoint, behind a TLS proxy.
     #[command(long_about = cmd::receive::LONG_ABOUT)]
     Receive(cmd::receive::Args),
+    /// Show open alerts (failures that stop mail, jumps, silent reporters); evaluate a day.
+    #[command(long_about = cmd::alerts::LONG_ABOUT)]
+    Alerts(cmd::alerts::Args),
     /// Explain a lint rule: what it checks and how to fix it (e.g. `stsguard explain XCK004`).
     #[command(long_about = cmd::explain::LONG_ABOUT)]
     Explain(cmd::explain::Args),
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Receive(args) => cmd::receive::run(args),
+        Command::Alerts(args) => cmd::alerts::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments, its `--help` text and `run`.
 
+pub(crate) mod alerts;
 pub(crate) mod check;
 pub(crate) mod digest;
 pub(crate) mod explain;

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+mod alerts;
 mod digest;
 mod ingest;
 mod lint_golden;

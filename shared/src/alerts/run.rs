@@ -1,0 +1,322 @@
+//! Alerts over a store: read the day's reports and the stored digests before
+//! it, evaluate, move each alert one [`step`], send the messages through a
+//! [`Notifier`] and store the alerts under `alerts/v1/`.
+//!
+//! A message goes out before its alert is stored, so a failure in between
+//! repeats a message rather than losing one. At most
+//! [`AlertConfig::max_messages_per_run`] messages go out per run; the rest
+//! are named in one summary message and count as sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{
+    evaluate, step, subject, Alert, AlertConfig, AlertKey, Evaluation, Facts, Firing, Notice, Rule, State,
+    ALERTS_PREFIX,
+};
+use crate::digest::explain::explain;
+use crate::digest::{Digest, DigestKeys};
+use crate::keys::Layout;
+use crate::store::{ObjectStore, StoreError};
+
+/// Where messages go (SNS in AWS; a list in tests).
+pub trait Notifier {
+    /// Publishes one message; returns its id.
+    fn publish(&self, subject: &str, body: &str) -> impl Future<Output = Result<String, NotifyError>> + Send;
+}
+
+/// A message could not be published.
+#[derive(Debug, thiserror::Error)]
+#[error("publishing the alert message failed")]
+pub struct NotifyError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+/// A failure of a run: nothing is lost, the next run does it again.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertRunError {
+    /// Reading reports or digests, or storing an alert.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Publishing a message.
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+}
+
+/// Where things are.
+#[derive(Debug, Clone, Default)]
+pub struct AlertPaths {
+    /// The report layout.
+    pub layout: Layout,
+    /// Where digests are.
+    pub digests: DigestKeys,
+}
+
+/// The body of a message (JSON): the alert, what it means and what to check.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageBody<'a> {
+    /// `opened`, `reminder` or `resolved`.
+    pub notice: Notice,
+    /// The alert as stored.
+    pub alert: &'a Alert,
+    /// The situation in plain words.
+    pub text: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AlertRun {
+    /// Conditions that hold.
+    pub firing: usize,
+    /// Messages sent (the summary included).
+    pub messages: usize,
+    /// Alerts named only in the summary message.
+    pub summarized: usize,
+    /// Alerts stored (opened, refreshed or resolved).
+    pub stored: usize,
+    /// Open alerts after the run.
+    pub open: usize,
+}
+
+/// The plain-text explanation of an alert, with the first checks (the
+/// digest's explanations for stopping result types).
+pub fn text(alert: &Alert, notice: Notice) -> String {
+    let mut out = String::new();
+    let state = match notice {
+        Notice::Opened => "opened",
+        Notice::Reminder => "still open",
+        Notice::Resolved => "resolved",
+    };
+    out.push_str(&format!(
+        "{} ({}, {state}) for {}, reports of {}.\n{}\n",
+        alert.rule.as_str(),
+        if alert.subject.is_empty() {
+            "the domain".to_owned()
+        } else {
+            crate::text::escaped(&alert.subject, 200)
+        },
+        alert.domain,
+        alert.evidence.day,
+        alert.evidence.summary
+    ));
+    if notice == Notice::Resolved {
+        out.push_str("The condition no longer holds in the latest complete day of reports.\n");
+        return out;
+    }
+    match alert.rule {
+        Rule::StoppingFailure => {
+            let e = explain(&alert.subject);
+            out.push_str(&format!("What it means: {}\nCheck first: {}\n", e.meaning, e.check_first));
+        }
+        Rule::FailureJump => out.push_str(
+            "Check first: the result types and MX hosts below; a certificate or policy change on the receiving side is the usual cause.\n",
+        ),
+        Rule::ReporterSilent => out.push_str(
+            "Check first: that the _smtp._tls record still names your rua destination and that it accepts reports (stsguard check DOMAIN); a sender may also have paused reporting.\n",
+        ),
+        Rule::DomainSilent => out.push_str(
+            "Check first: the _smtp._tls record of the domain (stsguard check DOMAIN) and the ingest pipeline (rejected/ and the failure queue).\n",
+        ),
+    }
+    let ev = &alert.evidence;
+    if !ev.result_types.is_empty() {
+        let types: Vec<String> = ev.result_types.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        out.push_str(&format!("Failed sessions: {}\n", types.join(", ")));
+    }
+    for (label, list) in [
+        ("Reporters", &ev.reporters),
+        ("MX hosts", &ev.mx_hosts),
+        ("Reports", &ev.report_ids),
+    ] {
+        if !list.is_empty() {
+            let shown: Vec<String> = list.iter().map(|v| crate::text::escaped(v, 200)).collect();
+            out.push_str(&format!("{label}: {}\n", shown.join(", ")));
+        }
+    }
+    out
+}
+
+async fn day_facts<S: ObjectStore>(
+    store: &S,
+    paths: &AlertPaths,
+    day: &str,
+    domain: Option<&str>,
+    concurrency: usize,
+) -> Result<Facts, StoreError> {
+    let prefix = match domain {
+        Some(d) => format!(
+            "{}domain={}/",
+            paths.layout.report_day_prefix(day),
+            crate::keys::escape_component(d)
+        ),
+        None => paths.layout.report_day_prefix(day),
+    };
+    let keys: Vec<String> = store
+        .list(&prefix)
+        .await?
+        .into_iter()
+        .filter(|k| k.ends_with(".json"))
+        .collect();
+    let mut facts = Facts::new();
+    for batch in keys.chunks(1024) {
+        for body in store.get_many(batch, concurrency).await?.into_iter().flatten() {
+            if body.len() <= crate::digest::run::MAX_STORED_REPORT_BYTES {
+                facts.add_json(&body);
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// The days of digests an evaluation reads: the fortnight of regularity plus
+/// the silent days before `day`.
+fn history_days(config: &AlertConfig) -> i64 {
+    i64::from(super::REGULARITY_DAYS) + i64::from(config.silence_days.max(1))
+}
+
+async fn history<S: ObjectStore>(
+    store: &S,
+    paths: &AlertPaths,
+    day: NaiveDate,
+    config: &AlertConfig,
+) -> Result<Vec<Digest>, StoreError> {
+    let stored: BTreeSet<String> = store.list(&paths.digests.prefix).await?.into_iter().collect();
+    let mut out = Vec::new();
+    for back in 1..=history_days(config) {
+        let key = paths
+            .digests
+            .key(&(day - Duration::days(back)).to_string(), "json");
+        if !stored.contains(&key) {
+            continue;
+        }
+        if let Some(b) = store.get(&key).await? {
+            if let Ok(d) = serde_json::from_slice::<Digest>(&b) {
+                out.push(d);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every stored alert, open and resolved.
+pub async fn stored_alerts<S: ObjectStore>(store: &S) -> Result<Vec<Alert>, StoreError> {
+    let keys = store.list(ALERTS_PREFIX).await?;
+    let mut out = Vec::new();
+    for body in store.get_many(&keys, 32).await?.into_iter().flatten() {
+        if let Ok(a) = serde_json::from_slice::<Alert>(&body) {
+            out.push(a);
+        }
+    }
+    out.sort_by(|a, b| (&a.domain, a.rule, &a.subject).cmp(&(&b.domain, b.rule, &b.subject)));
+    Ok(out)
+}
+
+/// What one run evaluates.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The day of the reports.
+    pub day: NaiveDate,
+    /// On arrival or daily.
+    pub kind: Evaluation,
+    /// On arrival, the domain a new report was about: only its reports are
+    /// read and only its alerts touched. `None`: every domain.
+    pub domain: Option<&'a str>,
+}
+
+/// Evaluates the scope's day and acts on it (see the module's text).
+pub async fn run<S: ObjectStore, N: Notifier>(
+    store: &S,
+    notifier: &N,
+    paths: &AlertPaths,
+    config: &AlertConfig,
+    scope: Scope<'_>,
+    now: DateTime<Utc>,
+) -> Result<AlertRun, AlertRunError> {
+    let Scope { day, kind, domain } = scope;
+    let day_s = day.to_string();
+    let facts = day_facts(store, paths, &day_s, domain, 32).await?;
+    let past = history(store, paths, day, config).await?;
+    let firing: Vec<Firing> = evaluate(day, facts.domains(), &past, config, kind);
+    let mut by_key: BTreeMap<AlertKey, &Firing> = firing.iter().map(|f| (f.key(), f)).collect();
+
+    let existing = stored_alerts(store).await?;
+    let mut steps: Vec<(AlertKey, Option<Alert>, Option<Notice>)> = Vec::new();
+    for a in &existing {
+        // On arrival, only the domain being evaluated is touched.
+        if domain.is_some_and(|d| d != a.domain) {
+            continue;
+        }
+        let key = AlertKey::new(&a.domain, a.rule, &a.subject);
+        let f = by_key.remove(&key);
+        let (next, notice) = step(Some(a), f, day, kind, now, config);
+        steps.push((key, next, notice));
+    }
+    for (key, f) in by_key {
+        let (next, notice) = step(None, Some(f), day, kind, now, config);
+        steps.push((key, next, notice));
+    }
+
+    let mut report = AlertRun {
+        firing: firing.len(),
+        ..AlertRun::default()
+    };
+    let mut summarized: Vec<String> = Vec::new();
+    for (key, next, notice) in steps {
+        let Some(alert) = next else { continue };
+        if let Some(notice) = notice {
+            if report.messages < config.max_messages_per_run {
+                let body = MessageBody {
+                    notice,
+                    alert: &alert,
+                    text: text(&alert, notice),
+                };
+                let json = serde_json::to_string_pretty(&body).unwrap_or_default();
+                notifier.publish(&subject(&alert, notice), &json).await?;
+                report.messages += 1;
+            } else {
+                summarized.push(format!(
+                    "{} {} {}",
+                    match notice {
+                        Notice::Opened => "opened",
+                        Notice::Reminder => "still open",
+                        Notice::Resolved => "resolved",
+                    },
+                    alert.domain,
+                    alert.rule.as_str()
+                ));
+            }
+        }
+        let body = serde_json::to_vec_pretty(&alert).unwrap_or_default();
+        store.put(&key.0, body).await?;
+        report.stored += 1;
+    }
+    if !summarized.is_empty() {
+        report.summarized = summarized.len();
+        let body = serde_json::json!({
+            "notice": "summary",
+            "text": format!(
+                "{} more alert messages were held back by the per-run cap ({}); `stsguard alerts` lists them all.",
+                summarized.len(),
+                config.max_messages_per_run
+            ),
+            "alerts": summarized,
+        });
+        notifier
+            .publish(
+                &format!(
+                    "[stsguard] {} more alerts (see stsguard alerts)",
+                    summarized.len()
+                ),
+                &serde_json::to_string_pretty(&body).unwrap_or_default(),
+            )
+            .await?;
+        report.messages += 1;
+    }
+    report.open = stored_alerts(store)
+        .await?
+        .iter()
+        .filter(|a| a.state == State::Open)
+        .count();
+    Ok(report)
+}

@@ -1,0 +1,610 @@
+//! Alerts: each rule firing and not, over reports ingested into a memory
+//! store from RFC 8460 JSON and the digests of earlier days; the
+//! once-per-condition, reminder and recovery logic; the per-run cap; hostile
+//! reporter names.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use stsguard::alerts::run::{run, stored_alerts, AlertPaths, Notifier, NotifyError, Scope};
+use stsguard::alerts::{evaluate, step, subject, AlertConfig, Evaluation, Facts, Notice, Rule, State};
+use stsguard::digest::{Aggregator, DigestConfig, DigestKeys};
+use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
+use stsguard::keys::Layout;
+use stsguard::store::{MemoryStore, ObjectStore};
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn at(day: NaiveDate, hour: i64) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap().and_utc() + Duration::hours(hour)
+}
+
+/// One report in RFC 8460 JSON.
+struct Raw<'a> {
+    org: &'a str,
+    id: String,
+    day: NaiveDate,
+    domain: &'a str,
+    /// `enforce`, `testing`, or `tlsa` for a DANE policy.
+    mode: &'a str,
+    ok: u64,
+    failures: Vec<(&'a str, u64)>,
+}
+
+impl Raw<'_> {
+    fn json(&self) -> Vec<u8> {
+        let failed: u64 = self.failures.iter().map(|f| f.1).sum();
+        let policy = if self.mode == "tlsa" {
+            serde_json::json!({"policy-type": "tlsa", "policy-string": ["3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"],
+                "policy-domain": self.domain, "mx-host": [format!("mx1.{}", self.domain)]})
+        } else {
+            serde_json::json!({"policy-type": "sts", "policy-string": ["version: STSv1", format!("mode: {}", self.mode), format!("mx: mx1.{}", self.domain), "max_age: 86400"],
+                "policy-domain": self.domain, "mx-host": [format!("mx1.{}", self.domain)]})
+        };
+        let details: Vec<_> = self
+            .failures
+            .iter()
+            .map(|(t, n)| {
+                serde_json::json!({"result-type": t, "sending-mta-ip": "192.0.2.1",
+                "receiving-mx-hostname": format!("mx1.{}", self.domain), "failed-session-count": n})
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "organization-name": self.org,
+            "date-range": {"start-datetime": format!("{}T00:00:00Z", self.day), "end-datetime": format!("{}T23:59:59Z", self.day)},
+            "contact-info": "tlsrpt@reporter.example",
+            "report-id": self.id,
+            "policies": [{"policy": policy, "summary": {"total-successful-session-count": self.ok, "total-failure-session-count": failed}, "failure-details": details}],
+        }))
+        .unwrap()
+    }
+}
+
+fn raw<'a>(
+    org: &'a str,
+    day: NaiveDate,
+    domain: &'a str,
+    mode: &'a str,
+    ok: u64,
+    failures: Vec<(&'a str, u64)>,
+) -> Raw<'a> {
+    Raw {
+        org,
+        id: format!("{org}-{day}-{domain}-{ok}-{}", failures.len()),
+        day,
+        domain,
+        mode,
+        ok,
+        failures,
+    }
+}
+
+fn ingest_raw(store: &MemoryStore, r: &Raw<'_>) {
+    let ctx = InputContext {
+        channel: "test".into(),
+        ..InputContext::default()
+    };
+    let prepared = ingest::prepare(
+        &r.json(),
+        InputKind::Payload,
+        &ctx,
+        &IngestConfig::default(),
+        at(r.day, 30),
+    );
+    let o = block_on(ingest::store_prepared(store, prepared)).unwrap();
+    assert!(o.rejected.is_none() && o.written.len() == 1, "{o:?}");
+}
+
+/// Stores the digest of `day` (as the digest run would).
+fn digest_day(store: &MemoryStore, day: NaiveDate) {
+    let mut agg = Aggregator::new(day);
+    let keys = block_on(store.list(&Layout::default().report_day_prefix(&day.to_string()))).unwrap();
+    for k in keys {
+        agg.add_json(&block_on(store.get(&k)).unwrap().unwrap()).unwrap();
+    }
+    let d = agg.finish(&DigestConfig::default(), &[]);
+    let key = DigestKeys::default().key(&day.to_string(), "json");
+    block_on(store.put(&key, serde_json::to_vec(&d).unwrap())).unwrap();
+}
+
+fn facts_of(reports: &[Raw<'_>]) -> Facts {
+    let store = MemoryStore::new();
+    let mut facts = Facts::new();
+    for r in reports {
+        ingest_raw(&store, r);
+    }
+    for k in block_on(store.list("reports/")).unwrap() {
+        facts.add_json(&block_on(store.get(&k)).unwrap().unwrap());
+    }
+    facts
+}
+
+fn rules(firing: &[stsguard::alerts::Firing]) -> Vec<(String, Rule, String)> {
+    firing
+        .iter()
+        .map(|f| (f.domain.clone(), f.rule, f.subject.clone()))
+        .collect()
+}
+
+const D: &str = "2024-11-20";
+
+#[test]
+fn a_stopping_failure_fires_under_enforce_even_once_and_in_testing_only_above_the_share() {
+    let day = date(D);
+    let config = AlertConfig::default();
+    let cases: Vec<(Raw<'_>, bool)> = vec![
+        (
+            raw(
+                "Google",
+                day,
+                "a.example",
+                "enforce",
+                999,
+                vec![("certificate-expired", 1)],
+            ),
+            true,
+        ),
+        (
+            raw(
+                "Google",
+                day,
+                "b.example",
+                "testing",
+                990,
+                vec![("certificate-expired", 10)],
+            ),
+            false,
+        ),
+        (
+            raw(
+                "Google",
+                day,
+                "c.example",
+                "testing",
+                900,
+                vec![("sts-webpki-invalid", 100)],
+            ),
+            true,
+        ),
+        (
+            raw(
+                "Google",
+                day,
+                "d.example",
+                "enforce",
+                900,
+                vec![("validation-failure", 100)],
+            ),
+            false,
+        ),
+        (
+            raw("Google", day, "e.example", "tlsa", 999, vec![("tlsa-invalid", 1)]),
+            true,
+        ),
+        (raw("Google", day, "f.example", "enforce", 1000, vec![]), false),
+    ];
+    for (r, fires) in &cases {
+        let facts = facts_of(std::slice::from_ref(r));
+        let got = evaluate(day, facts.domains(), &[], &config, Evaluation::Arrival);
+        assert_eq!(!got.is_empty(), *fires, "{}: {:?}", r.domain, rules(&got));
+        if *fires {
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].rule, Rule::StoppingFailure);
+            assert_eq!(got[0].subject, r.failures[0].0);
+            let ev = &got[0].evidence;
+            assert_eq!(ev.reporters, ["Google"]);
+            assert_eq!(ev.mx_hosts, [format!("mx1.{}", r.domain)]);
+            assert_eq!(ev.report_ids.len(), 1);
+            assert_eq!(ev.day, D);
+        }
+    }
+    // The share is configurable.
+    let lenient = AlertConfig {
+        testing_share_percent: 20.0,
+        ..AlertConfig::default()
+    };
+    let facts = facts_of(&[raw(
+        "Google",
+        day,
+        "c.example",
+        "testing",
+        900,
+        vec![("sts-webpki-invalid", 100)],
+    )]);
+    assert!(evaluate(day, facts.domains(), &[], &lenient, Evaluation::Arrival).is_empty());
+}
+
+/// Stores `days` of daily reports before `day` with the given failure share.
+fn baseline(store: &MemoryStore, day: NaiveDate, days: i64, org: &str, domain: &str) {
+    for back in (1..=days).rev() {
+        let d = day - Duration::days(back);
+        ingest_raw(store, &raw(org, d, domain, "testing", 100, vec![]));
+        digest_day(store, d);
+    }
+}
+
+fn history(store: &MemoryStore, day: NaiveDate) -> Vec<stsguard::digest::Digest> {
+    (1..=16)
+        .filter_map(|back| {
+            let key = DigestKeys::default().key(&(day - Duration::days(back)).to_string(), "json");
+            block_on(store.get(&key))
+                .unwrap()
+                .map(|b| serde_json::from_slice(&b).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn a_failure_rate_jump_over_the_7_day_baseline_fires_and_a_small_or_steady_one_does_not() {
+    let day = date(D);
+    let store = MemoryStore::new();
+    baseline(&store, day, 7, "Google", "a.example");
+    let past = history(&store, day);
+    let config = AlertConfig::default();
+    // 20% failed (not a stopping type), baseline 0%: fires.
+    let jump = facts_of(&[raw(
+        "Google",
+        day,
+        "a.example",
+        "testing",
+        80,
+        vec![("validation-failure", 20)],
+    )]);
+    let got = evaluate(day, jump.domains(), &past, &config, Evaluation::Arrival);
+    assert_eq!(
+        rules(&got),
+        [("a.example".into(), Rule::FailureJump, String::new())]
+    );
+    assert!(
+        got[0].evidence.summary.contains("20.0%"),
+        "{}",
+        got[0].evidence.summary
+    );
+    // 4% failed: within 5 points.
+    let steady = facts_of(&[raw(
+        "Google",
+        day,
+        "a.example",
+        "testing",
+        96,
+        vec![("validation-failure", 4)],
+    )]);
+    assert!(evaluate(day, steady.domains(), &past, &config, Evaluation::Arrival).is_empty());
+    // Too few sessions to judge.
+    let small = facts_of(&[raw(
+        "Google",
+        day,
+        "a.example",
+        "testing",
+        8,
+        vec![("validation-failure", 2)],
+    )]);
+    assert!(evaluate(day, small.domains(), &past, &config, Evaluation::Arrival).is_empty());
+    // No baseline: nothing to compare with.
+    assert!(evaluate(day, jump.domains(), &[], &config, Evaluation::Arrival).is_empty());
+}
+
+/// A fortnight: Google reports every day until two days before `day`,
+/// Microsoft on three days only, Yahoo every day including the last two.
+fn fortnight(store: &MemoryStore, day: NaiveDate) {
+    for back in (1..=16).rev() {
+        let d = day - Duration::days(back);
+        if back >= 2 {
+            ingest_raw(store, &raw("Google", d, "a.example", "enforce", 100, vec![]));
+        }
+        if [5, 9, 12].contains(&back) {
+            ingest_raw(store, &raw("Microsoft", d, "a.example", "enforce", 10, vec![]));
+        }
+        ingest_raw(store, &raw("Yahoo", d, "a.example", "enforce", 10, vec![]));
+        digest_day(store, d);
+    }
+}
+
+#[test]
+fn a_regular_reporter_silent_for_two_days_fires_daily_only() {
+    let day = date(D);
+    let store = MemoryStore::new();
+    fortnight(&store, day);
+    let past = history(&store, day);
+    let config = AlertConfig::default();
+    // Today Yahoo reports; Google has been silent on day-1 and today.
+    let today = facts_of(&[raw("Yahoo", day, "a.example", "enforce", 10, vec![])]);
+    let got = evaluate(day, today.domains(), &past, &config, Evaluation::Daily);
+    assert_eq!(
+        rules(&got),
+        [("a.example".into(), Rule::ReporterSilent, "Google".into())]
+    );
+    assert!(
+        got[0].evidence.summary.contains("15 of the 14")
+            || got[0].evidence.summary.contains("of the 14 days"),
+        "{}",
+        got[0].evidence.summary
+    );
+    // Not judged on arrival.
+    assert!(evaluate(day, today.domains(), &past, &config, Evaluation::Arrival).is_empty());
+    // Google back today: quiet.
+    let back = facts_of(&[raw("Google", day, "a.example", "enforce", 10, vec![])]);
+    assert!(evaluate(day, back.domains(), &past, &config, Evaluation::Daily).is_empty());
+    // Without the digest of the day before, silence is not judged.
+    let gap: Vec<_> = past
+        .iter()
+        .filter(|d| d.day != (day - Duration::days(1)).to_string())
+        .cloned()
+        .collect();
+    assert!(evaluate(day, today.domains(), &gap, &config, Evaluation::Daily).is_empty());
+}
+
+#[test]
+fn an_expected_domain_without_reports_for_two_days_fires() {
+    let day = date(D);
+    let store = MemoryStore::new();
+    baseline(&store, day, 3, "Google", "other.example");
+    let past = history(&store, day);
+    let config = AlertConfig {
+        domains: vec!["a.example".into(), "other.example".into()],
+        ..AlertConfig::default()
+    };
+    let none = Facts::new();
+    let got = evaluate(day, none.domains(), &past, &config, Evaluation::Daily);
+    assert_eq!(
+        rules(&got),
+        [("a.example".into(), Rule::DomainSilent, String::new())]
+    );
+    let today = facts_of(&[raw("Google", day, "a.example", "enforce", 10, vec![])]);
+    assert!(evaluate(day, today.domains(), &past, &config, Evaluation::Daily).is_empty());
+}
+
+#[test]
+fn one_message_per_condition_a_reminder_later_and_one_when_it_clears() {
+    let day = date(D);
+    let config = AlertConfig::default();
+    let facts = facts_of(&[raw(
+        "Google",
+        day,
+        "a.example",
+        "enforce",
+        90,
+        vec![("certificate-expired", 10)],
+    )]);
+    let firing = evaluate(day, facts.domains(), &[], &config, Evaluation::Arrival);
+    let f = &firing[0];
+
+    let (a1, n1) = step(None, Some(f), day, Evaluation::Arrival, at(day, 30), &config);
+    let a1 = a1.unwrap();
+    assert_eq!((a1.state, n1), (State::Open, Some(Notice::Opened)));
+    // The next report of the same condition: stored, no message.
+    let (a2, n2) = step(Some(&a1), Some(f), day, Evaluation::Arrival, at(day, 31), &config);
+    let a2 = a2.unwrap();
+    assert_eq!(n2, None);
+    assert_eq!(a2.first_seen, a1.first_seen);
+    assert_ne!(a2.last_seen, a1.last_seen);
+    // A day later, still holding: a reminder.
+    let (a3, n3) = step(Some(&a2), Some(f), day, Evaluation::Daily, at(day, 55), &config);
+    assert_eq!(n3, Some(Notice::Reminder));
+    let a3 = a3.unwrap();
+    // A report without it on arrival changes nothing; the daily run resolves.
+    assert_eq!(
+        step(Some(&a3), None, day, Evaluation::Arrival, at(day, 56), &config),
+        (None, None)
+    );
+    let (a4, n4) = step(Some(&a3), None, day, Evaluation::Daily, at(day, 78), &config);
+    let a4 = a4.unwrap();
+    assert_eq!((a4.state, n4), (State::Resolved, Some(Notice::Resolved)));
+    assert!(a4.resolved_at.is_some());
+    // A resolved alert stays as it is while the condition is absent.
+    assert_eq!(
+        step(Some(&a4), None, day, Evaluation::Daily, at(day, 102), &config),
+        (None, None)
+    );
+    // Back within the hour after the last message: open, but no message yet;
+    // the next evaluation after the hour announces it.
+    let (a5, n5) = step(
+        Some(&a4),
+        Some(f),
+        day,
+        Evaluation::Arrival,
+        at(day, 78) + Duration::minutes(10),
+        &config,
+    );
+    let a5 = a5.unwrap();
+    assert_eq!((a5.state, n5, a5.announced), (State::Open, None, false));
+    assert_ne!(a5.first_seen, a1.first_seen, "a new open period");
+    let (a6, n6) = step(
+        Some(&a5),
+        Some(f),
+        day,
+        Evaluation::Arrival,
+        at(day, 79) + Duration::minutes(5),
+        &config,
+    );
+    assert_eq!(n6, Some(Notice::Opened));
+    assert!(a6.unwrap().announced);
+    // A backfill of an earlier day neither resolves nor rewinds it.
+    let before = day - Duration::days(1);
+    assert_eq!(
+        step(Some(&a3), None, before, Evaluation::Daily, at(day, 60), &config),
+        (None, None)
+    );
+    // An alert that was never announced closes without a message.
+    let (quiet, n7) = step(
+        Some(&a5),
+        None,
+        day,
+        Evaluation::Daily,
+        at(day, 78) + Duration::minutes(20),
+        &config,
+    );
+    assert_eq!((quiet.unwrap().state, n7), (State::Resolved, None));
+}
+
+/// Records what was published.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<(String, String)>>);
+
+impl Notifier for Recorder {
+    async fn publish(&self, subject: &str, body: &str) -> Result<String, NotifyError> {
+        let mut v = self.0.lock().unwrap();
+        v.push((subject.to_owned(), body.to_owned()));
+        Ok(format!("m{}", v.len()))
+    }
+}
+
+#[test]
+fn runs_over_a_store_send_once_resolve_the_next_day_and_bound_a_storm() {
+    let day = date(D);
+    let store = MemoryStore::new();
+    let config = AlertConfig::default();
+    let paths = AlertPaths::default();
+    let notifier = Recorder::default();
+    ingest_raw(
+        &store,
+        &raw(
+            "Google",
+            day,
+            "a.example",
+            "enforce",
+            90,
+            vec![("certificate-expired", 10)],
+        ),
+    );
+    let arrival = Scope {
+        day,
+        kind: Evaluation::Arrival,
+        domain: Some("a.example"),
+    };
+    let r1 = block_on(run(&store, &notifier, &paths, &config, arrival, at(day, 30))).unwrap();
+    assert_eq!((r1.firing, r1.messages, r1.stored, r1.open), (1, 1, 1, 1));
+    let r2 = block_on(run(&store, &notifier, &paths, &config, arrival, at(day, 31))).unwrap();
+    assert_eq!((r2.firing, r2.messages, r2.open), (1, 0, 1));
+    {
+        let sent = notifier.0.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            sent[0].0,
+            "[stsguard] ALERT a.example: certificate-expired failures"
+        );
+        let body: serde_json::Value = serde_json::from_str(&sent[0].1).unwrap();
+        assert_eq!(body["notice"], "opened");
+        assert_eq!(body["alert"]["schema"], "stsguard/alert/v1");
+        assert_eq!(
+            body["alert"]["evidence"]["result_types"]["certificate-expired"],
+            10
+        );
+        assert!(
+            body["text"].as_str().unwrap().contains("Check first:"),
+            "{}",
+            body["text"]
+        );
+    }
+    // The next day is clean: the daily run resolves and says so.
+    let next = day + Duration::days(1);
+    ingest_raw(&store, &raw("Google", next, "a.example", "enforce", 100, vec![]));
+    digest_day(&store, day);
+    let daily = Scope {
+        day: next,
+        kind: Evaluation::Daily,
+        domain: None,
+    };
+    let r3 = block_on(run(&store, &notifier, &paths, &config, daily, at(next, 30))).unwrap();
+    assert_eq!((r3.firing, r3.messages, r3.open), (0, 1, 0));
+    assert!(notifier.0.lock().unwrap()[1]
+        .0
+        .starts_with("[stsguard] RESOLVED a.example"));
+    let all = block_on(stored_alerts(&store)).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].state, State::Resolved);
+
+    // A storm: 30 domains fail at once; 20 messages and one summary.
+    let storm = MemoryStore::new();
+    let names: Vec<String> = (0..30).map(|i| format!("d{i:02}.example")).collect();
+    for n in &names {
+        ingest_raw(
+            &storm,
+            &raw(
+                "Google",
+                day,
+                n,
+                "enforce",
+                1,
+                vec![("starttls-not-supported", 1)],
+            ),
+        );
+    }
+    let notifier = Recorder::default();
+    let all_domains = Scope {
+        day,
+        kind: Evaluation::Daily,
+        domain: None,
+    };
+    let r = block_on(run(&storm, &notifier, &paths, &config, all_domains, at(day, 30))).unwrap();
+    assert_eq!((r.firing, r.messages, r.summarized, r.open), (30, 21, 10, 30));
+    let sent = notifier.0.lock().unwrap();
+    assert_eq!(sent[20].0, "[stsguard] 10 more alerts (see stsguard alerts)");
+    let summary: serde_json::Value = serde_json::from_str(&sent[20].1).unwrap();
+    assert_eq!(summary["alerts"].as_array().unwrap().len(), 10);
+    drop(sent);
+    // All 30 count as told: the next run sends nothing.
+    let again = block_on(run(&storm, &notifier, &paths, &config, all_domains, at(day, 31))).unwrap();
+    assert_eq!(again.messages, 0);
+}
+
+#[test]
+fn hostile_reporter_names_stay_out_of_subjects_and_keys() {
+    let day = date(D);
+    let store = MemoryStore::new();
+    let config = AlertConfig::default();
+    let evil = "Evil\r\nBcc: victim@example.com <script>alert(1)</script> \u{202e}gnp.exe";
+    for back in (2..=16).rev() {
+        let d = day - Duration::days(back);
+        ingest_raw(
+            &store,
+            &raw(
+                evil,
+                d,
+                "a.example",
+                "enforce",
+                100,
+                vec![("certificate-expired", 1)],
+            ),
+        );
+        digest_day(&store, d);
+    }
+    digest_day(&store, day - Duration::days(1));
+    let notifier = Recorder::default();
+    let scope = Scope {
+        day,
+        kind: Evaluation::Daily,
+        domain: None,
+    };
+    block_on(run(
+        &store,
+        &notifier,
+        &AlertPaths::default(),
+        &config,
+        scope,
+        at(day, 30),
+    ))
+    .unwrap();
+    let sent = notifier.0.lock().unwrap();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (subj, body) = &sent[0];
+    assert_eq!(subj, "[stsguard] ALERT a.example: a regular reporter went silent");
+    assert!(subj.len() <= 100 && subj.is_ascii());
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    let text = v["text"].as_str().unwrap();
+    assert!(!text.contains('\r') && !text.contains('\u{202e}'), "{text:?}");
+    for key in block_on(store.list("alerts/")).unwrap() {
+        assert!(!key.contains("Evil") && !key.contains(' '), "{key}");
+    }
+    let a = &block_on(stored_alerts(&store)).unwrap()[0];
+    assert_eq!(subject(a, Notice::Opened), *subj);
+}
