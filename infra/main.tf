@@ -110,7 +110,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
   # rejection record is what stays.
   rule {
     id     = "expire-raw-https-bodies"
-    status = local.receive_enabled ? "Enabled" : "Disabled"
+    status = "Enabled"
 
     filter {
       prefix = local.raw_https_prefix

@@ -730,6 +730,7 @@ pub async fn store_batch<S: ObjectStore>(
     let mut records: Vec<(String, Vec<u8>)> = Vec::new();
     let mut record_keys: HashMap<String, usize> = HashMap::new();
     let mut rejection_at = Vec::with_capacity(inputs.len());
+    let mut replacements: Vec<(String, Vec<u8>)> = Vec::new();
     // The index of a record's write; `None` for a key already in the group.
     let mut add_record = |key: String, body: Vec<u8>| -> Option<usize> {
         match record_keys.entry(key) {
@@ -757,6 +758,16 @@ pub async fn store_batch<S: ObjectStore>(
             match conflict_of_body(&r, kept) {
                 None => out.duplicates.push(r.id),
                 Some(record) => {
+                    if let Some(swap) = kept.and_then(|k| displacement(&r.key, k, &r.body)) {
+                        // A DKIM-verified mail report takes the place of one
+                        // that came over HTTPS; the latter is kept aside.
+                        let ckey = layout.conflict_key(&r.day, &r.id, &swap.dropped.content_sha256);
+                        add_record(ckey, to_json(&swap));
+                        replacements.push((r.key.clone(), r.body.clone()));
+                        out.warnings += r.warnings;
+                        out.written.push(r.id);
+                        continue;
+                    }
                     let ckey = layout.conflict_key(&r.day, &r.id, &record.dropped.content_sha256);
                     add_record(ckey.clone(), to_json(&record));
                     out.conflicts.push((r.id, ckey));
@@ -770,6 +781,11 @@ pub async fn store_batch<S: ObjectStore>(
         outcomes.push(out);
     }
     let put = store.put_many_if_absent(records, concurrency).await?;
+    // After the records that keep the displaced reports: a failure in
+    // between leaves the HTTPS report in place, and a retry does it again.
+    for (key, body) in replacements {
+        store.put(&key, body).await?;
+    }
     for (out, rejection) in outcomes.iter_mut().zip(rejection_at) {
         if let Some((reason, key, at)) = rejection {
             // A key repeated within the batch was stored by its first input.
@@ -808,6 +824,41 @@ fn conflict_of_body(r: &SerializedReport, kept: Option<&[u8]>) -> Option<Conflic
     }
 }
 
+/// Whether a report came with its sender authenticated: mail whose DKIM
+/// verdict is `pass`.
+fn authenticated(r: &NormalizedReport) -> bool {
+    r.source.channel != "https" && r.source.verdicts.dkim.as_deref() == Some("pass")
+}
+
+/// When the report stored under `key` came over HTTPS (anyone can POST) and
+/// `new` is the same report-id from DKIM-verified mail with another content:
+/// the record of the HTTPS delivery being replaced (reason
+/// `unauthenticated-replaced`). Otherwise `None`: the first delivery stays.
+fn displacement(key: &str, kept: &[u8], new: &[u8]) -> Option<ConflictRecord> {
+    let kept: NormalizedReport = serde_json::from_slice(kept).ok()?;
+    let new: NormalizedReport = serde_json::from_slice(new).ok()?;
+    if kept.source.channel != "https" || !authenticated(&new) {
+        return None;
+    }
+    let (kept_content, new_content) = (content_sha256(&kept), content_sha256(&new));
+    (kept_content != new_content).then(|| ConflictRecord {
+        schema: CONFLICT_SCHEMA.into(),
+        reason: "unauthenticated-replaced".into(),
+        detail: format!(
+            "report-id {:?} of {:?} was stored first from an HTTPS POST (no sender authentication); this DKIM-verified mail delivery replaces it",
+            crate::text::escaped(&new.report_id, 200),
+            crate::text::escaped(&new.organization, 200)
+        ),
+        id: new.id.clone(),
+        organization: new.organization.clone(),
+        report_id: new.report_id.clone(),
+        day: new.day.clone(),
+        domain: new.domain.clone(),
+        kept: Delivery::of(&new, Some(key), new_content),
+        dropped: Delivery::of(&kept, None, kept_content),
+    })
+}
+
 /// Schema of conflict records.
 pub const CONFLICT_SCHEMA: &str = "stsguard/conflict/v1";
 
@@ -818,7 +869,9 @@ pub const CONFLICT_SCHEMA: &str = "stsguard/conflict/v1";
 pub struct ConflictRecord {
     /// Always [`CONFLICT_SCHEMA`].
     pub schema: String,
-    /// Always `conflicting-redelivery`.
+    /// `conflicting-redelivery` (the first delivery is kept), or
+    /// `unauthenticated-replaced` (a DKIM-verified mail delivery took the
+    /// place of one that came over HTTPS).
     pub reason: String,
     /// A human explanation.
     pub detail: String,

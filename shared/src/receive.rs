@@ -86,12 +86,19 @@ pub fn raw_key(day: &str, sha256: &str) -> String {
     format!("raw/https/day={day}/{sha256}.body")
 }
 
-/// Whether `token` can be the secret path segment: 1 to 128 of the characters
-/// a URL path keeps as they are (`A-Z a-z 0-9 - . _ ~`), so that the `rua`
-/// URI a domain publishes holds it unchanged. Says why not otherwise.
+/// The shortest secret path segment accepted.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// Whether `token` can be the secret path segment: 16 to 128 of the
+/// characters a URL path keeps as they are (`A-Z a-z 0-9 - . _ ~`), so that
+/// the `rua` URI a domain publishes holds it unchanged, and not only dots.
+/// Says why not otherwise.
 pub fn check_token(token: &str) -> Result<(), &'static str> {
-    if token.is_empty() || token.len() > 128 {
-        return Err("the secret path segment must be 1 to 128 characters long");
+    if token.len() < MIN_TOKEN_CHARS || token.len() > 128 {
+        return Err("the secret path segment must be 16 to 128 characters long");
+    }
+    if token.bytes().all(|b| b == b'.') {
+        return Err("the secret path segment cannot be only dots");
     }
     if !token
         .bytes()
@@ -169,6 +176,8 @@ pub async fn handle<S: ObjectStore>(
     }
     let mut ingest_config = config.ingest.clone();
     ingest_config.require_dkim = false;
+    // The input is the body: its cap is the body's (a rejection names it).
+    ingest_config.limits.max_mail_bytes = config.max_body_bytes;
     let day = now.format("%Y-%m-%d").to_string();
     let cap = config.max_body_bytes;
     let mut ctx = InputContext {

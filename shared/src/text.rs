@@ -11,12 +11,16 @@ use std::fmt::Write as _;
 /// No cut: [`escaped`] keeps every character.
 pub const UNCUT: usize = usize::MAX;
 
-/// Whether `c` is a control character or a bidirectional-text control
-/// (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069): characters that can make
-/// a line read otherwise than it is written.
+/// Whether `c` is a control character, a line or paragraph separator
+/// (U+2028, U+2029: line breaks to many log viewers) or a bidirectional-text
+/// control (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069): characters that
+/// can make a line read otherwise than it is written.
 pub fn is_hostile(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// `s` with every control character (and bidirectional-text control, see
@@ -161,6 +165,7 @@ mod tests {
         assert_eq!(html(s), "invoice fdp.exe  x ");
         assert!(quoted(s.as_bytes()).contains("\\u{202e}"));
         assert!(!is_hostile('é') && !is_hostile('\u{200b}') && is_hostile('\u{7f}'));
+        assert_eq!(escaped("a\u{2028}b\u{2029}c", UNCUT), "a\\u{2028}b\\u{2029}c");
     }
 
     #[test]

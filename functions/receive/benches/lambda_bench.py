@@ -19,6 +19,9 @@ each a POST of a gzip report with its own report-id. Measured:
               PUT to the local moto S3), median and p99; so moto's speed is
               part of the figure;
   rss         peak RSS (VmHWM) after those requests;
+  largest     peak RSS of a fresh process answering one POST of the largest
+              report the caps let through (99,000 failure details; the cap
+              is 100,000);
   size        the stripped release binary.
 
 Prints one JSON object with the figures.
@@ -92,6 +95,24 @@ def events(n, tag):
     return out
 
 
+def largest_event():
+    """A POST of the seed report with 99,000 failure details."""
+    seed = json.load(open(SEED))
+    seed["report-id"] = "largest"
+    seed["policies"][0]["failure-details"] = [{
+        "result-type": "certificate-expired",
+        "sending-mta-ip": f"198.51.{n // 250 % 250}.{n % 250}",
+        "receiving-mx-hostname": "mx1.eden.one",
+        "receiving-ip": "203.0.113.9",
+        "failed-session-count": 1,
+    } for n in range(99_000)]
+    seed["policies"][0]["summary"]["total-failure-session-count"] = 99_000
+    raw = json.dumps(seed).encode()
+    ev = json.load(open(FIXTURE))
+    ev["body"] = base64.b64encode(gzip.compress(raw, mtime=0)).decode()
+    return ev, len(raw)
+
+
 def wait_answers(api, n):
     api.wait_for(n)
     return [json.loads(r) for r in api.responses]
@@ -151,6 +172,19 @@ def main():
     out["request_ms_median"] = round(statistics.median(times), 2)
     out["request_ms_p99"] = round(times[int(len(times) * 0.99) - 1], 2)
     out["requests_per_s_one_process"] = round(1000 / statistics.mean(times), 1)
+
+    ev, json_bytes = largest_event()
+    api = ingest_bench.RuntimeApi()
+    p, _ = spawn(api, bucket)
+    api.push(ev)
+    answer = wait_answers(api, 1)[0]
+    time.sleep(0.05)
+    out["largest_report_json_bytes"] = json_bytes
+    out["largest_report_status"] = answer["statusCode"]
+    out["largest_report_rss_mib"] = round(ingest_bench.vmhwm_mib(p.pid), 1)
+    p.kill()
+    p.wait()
+    api.server.shutdown()
     print(json.dumps(out, indent=2))
 
 

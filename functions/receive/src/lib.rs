@@ -16,7 +16,7 @@
 //! function URL request fails the invocation ([`EventError`]); the function URL
 //! answers such a failure with `502`.
 
-use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlResponse;
 use aws_lambda_events::http::{header, HeaderMap, HeaderValue};
 use base64::Engine as _;
 use serde_json::Value;
@@ -165,41 +165,58 @@ impl UrlRequest {
     }
 }
 
-fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+/// A header of the event (function URLs give header names in lower case;
+/// compared without regard to case all the same).
+fn header_text(headers: Option<&serde_json::Map<String, Value>>, name: &str) -> Option<String> {
+    headers?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_owned)
 }
 
-/// Reads a function URL event (payload format 2.0). Pure.
+/// Reads a function URL event (payload format 2.0). Pure. The event is read
+/// as plain JSON, not through a typed header map: a header that a strict
+/// HTTP library would refuse must not make the request fail before its body
+/// is kept.
 pub fn request_of(event: Value) -> Result<UrlRequest, EventError> {
-    let ev: LambdaFunctionUrlRequest =
-        serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
-    let http = &ev.request_context.http;
-    let method = http
-        .method
-        .clone()
+    let malformed = |what: &str| EventError::Malformed(what.to_owned());
+    if !event.is_object() {
+        return Err(malformed("the event is not a JSON object"));
+    }
+    let http = &event["requestContext"]["http"];
+    let method = http["method"]
+        .as_str()
         .filter(|m| !m.is_empty())
-        .ok_or_else(|| EventError::Malformed("no requestContext.http.method".into()))?;
-    let path = ev
-        .raw_path
-        .clone()
-        .or_else(|| http.path.clone())
+        .ok_or_else(|| malformed("no requestContext.http.method"))?
+        .to_owned();
+    let path = event["rawPath"]
+        .as_str()
+        .or_else(|| http["path"].as_str())
         .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "/".into());
-    let body = match ev.body {
+        .unwrap_or("/")
+        .to_owned();
+    let body = match event.get("body").and_then(Value::as_str) {
         None => Vec::new(),
-        Some(b) if ev.is_base64_encoded => base64::engine::general_purpose::STANDARD
-            .decode(b.as_bytes())
-            .map_err(|e| EventError::Malformed(format!("the body is not valid base64: {e}")))?,
-        Some(b) => b.into_bytes(),
+        Some(b) if event["isBase64Encoded"].as_bool() == Some(true) => {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.as_bytes())
+                .map_err(|e| EventError::Malformed(format!("the body is not valid base64: {e}")))?
+        }
+        Some(b) => b.as_bytes().to_vec(),
     };
+    let headers = event.get("headers").and_then(Value::as_object);
     Ok(UrlRequest {
         method,
         path,
-        content_type: header_text(&ev.headers, header::CONTENT_TYPE),
+        content_type: header_text(headers, "content-type"),
         body,
-        client: http.source_ip.clone().filter(|s| !s.is_empty()),
-        user_agent: header_text(&ev.headers, header::USER_AGENT)
-            .or_else(|| http.user_agent.clone())
+        client: http["sourceIp"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        user_agent: header_text(headers, "user-agent")
+            .or_else(|| http["userAgent"].as_str().map(str::to_owned))
             .filter(|s| !s.is_empty()),
     })
 }

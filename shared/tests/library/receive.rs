@@ -373,3 +373,86 @@ fn a_report_that_came_by_mail_and_comes_again_over_https_is_stored_once() {
     assert_eq!(json_at(&store, &reports[0])["source"]["channel"], "ses");
     assert!(keys(&store, "rejected/").is_empty());
 }
+
+/// The google-eden mail as SES delivers it, with its DKIM verdict.
+fn mail_with_dkim(store: &MemoryStore, dkim: &str) -> stsguard::ingest::Outcome {
+    use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
+    let mail = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/google-eden.eml")).unwrap();
+    let ctx = InputContext {
+        channel: "ses".into(),
+        verdicts: Some(stsguard::report::Verdicts {
+            dkim: Some(dkim.into()),
+            ..Default::default()
+        }),
+        ..InputContext::default()
+    };
+    let prepared = ingest::prepare(&mail, InputKind::Mail, &ctx, &IngestConfig::default(), now());
+    block_on(ingest::store_prepared(store, prepared)).unwrap()
+}
+
+/// The google-eden report with other counts: what anyone could POST first.
+fn forged() -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(&report_json()).unwrap();
+    v["policies"][0]["summary"]["total-successful-session-count"] = 12345.into();
+    gzip(&serde_json::to_vec(&v).unwrap())
+}
+
+#[test]
+fn a_dkim_verified_mail_report_replaces_a_different_one_posted_first() {
+    let store = MemoryStore::new();
+    let r = handle(
+        &store,
+        &post(&forged(), "application/tlsrpt+gzip"),
+        &ReceiveConfig::default(),
+    );
+    assert_eq!(r.status, 201, "{}", r.log);
+    let key = keys(&store, "reports/").pop().unwrap();
+    assert_eq!(json_at(&store, &key)["source"]["channel"], "https");
+
+    let o = mail_with_dkim(&store, "pass");
+    assert_eq!((o.written.len(), o.conflicts.len()), (1, 0), "{o:?}");
+    assert_eq!(keys(&store, "reports/"), std::slice::from_ref(&key));
+    let stored = json_at(&store, &key);
+    assert_eq!(stored["source"]["channel"], "ses");
+    assert_eq!(stored["policies"][0]["successful"], 1);
+    // The HTTPS delivery is kept aside, and its raw body is still there.
+    let rejected = keys(&store, "rejected/");
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    let record = json_at(&store, &rejected[0]);
+    assert_eq!(record["reason"], "unauthenticated-replaced");
+    assert_eq!(record["dropped"]["channel"], "https");
+    assert_eq!(record["kept"]["channel"], "ses");
+    assert_eq!(keys(&store, "raw/https/").len(), 1);
+    // The same mail again is a duplicate of what is now stored.
+    let again = mail_with_dkim(&store, "pass");
+    assert_eq!(again.duplicates.len(), 1, "{again:?}");
+}
+
+#[test]
+fn without_a_dkim_pass_or_when_mail_came_first_the_first_delivery_stays() {
+    // Mail without a passing DKIM verdict does not displace an HTTPS report.
+    let store = MemoryStore::new();
+    handle(
+        &store,
+        &post(&forged(), "application/tlsrpt+gzip"),
+        &ReceiveConfig::default(),
+    );
+    let o = mail_with_dkim(&store, "fail");
+    assert_eq!((o.written.len(), o.conflicts.len()), (0, 1), "{o:?}");
+    let key = keys(&store, "reports/").pop().unwrap();
+    assert_eq!(json_at(&store, &key)["source"]["channel"], "https");
+
+    // A POST never displaces a stored mail report.
+    let store = MemoryStore::new();
+    mail_with_dkim(&store, "pass");
+    let r = handle(
+        &store,
+        &post(&forged(), "application/tlsrpt+gzip"),
+        &ReceiveConfig::default(),
+    );
+    assert_eq!(r.status, 200, "{}", r.log);
+    let key = keys(&store, "reports/").pop().unwrap();
+    assert_eq!(json_at(&store, &key)["source"]["channel"], "ses");
+    let record = json_at(&store, &keys(&store, "rejected/")[0]);
+    assert_eq!(record["reason"], "conflicting-redelivery");
+}

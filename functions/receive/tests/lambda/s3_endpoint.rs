@@ -9,8 +9,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use stsguard::store::s3::S3Store;
-use stsguard::store::ObjectStore;
+use stsguard::store::{ObjectStore, PutOutcome, StoreError};
 use stsguard_receive::{Config, Handler};
 
 use crate::events::fixture;
@@ -66,13 +68,45 @@ async fn s3_endpoint_each_answer_and_what_lands_in_the_bucket() {
     assert_eq!(report["source"]["channel"], "https");
 }
 
+/// The real S3 store, with writes outside `raw/` failing while `down` is
+/// set: the raw body is written, the report is not.
+struct ReportsDown {
+    inner: S3Store,
+    down: AtomicBool,
+}
+
+impl ObjectStore for ReportsDown {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        if self.down.load(Ordering::SeqCst) && !key.starts_with("raw/") {
+            return Err(StoreError::Remote {
+                op: "put",
+                key: key.to_owned(),
+                source: Box::new(std::io::Error::other("S3 unavailable")),
+            });
+        }
+        self.inner.put_if_absent(key, body).await
+    }
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        self.inner.put(key, body).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.list(prefix).await
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs a local S3 endpoint (AWS_ENDPOINT_URL): run by .ci/run"]
 async fn s3_endpoint_down_is_503_nothing_half_written_and_the_retry_stores_once() {
     let client = stsguard_test_support::s3::client().await;
-    // The bucket does not exist yet: every write fails as it would with S3 down.
-    let bucket = format!("stsguard-{}", stsguard_test_support::s3::unique("receive-down"));
-    let handler = Handler::s3(client.clone(), config(&bucket, ""));
+    // A bucket that does not exist: the first write fails, nothing is written.
+    let missing = format!(
+        "stsguard-{}",
+        stsguard_test_support::s3::unique("receive-missing")
+    );
+    let handler = Handler::s3(client.clone(), config(&missing, ""));
     let down = handler
         .handle(fixture("url-post-gzip.json"), now())
         .await
@@ -84,12 +118,27 @@ async fn s3_endpoint_down_is_503_nothing_half_written_and_the_retry_stores_once(
     );
     assert!(down.answer.log.contains("storage failed"), "{}", down.answer.log);
 
-    client.create_bucket().bucket(&bucket).send().await.unwrap();
-    let store = S3Store::new(client.clone(), &bucket, "");
-    assert!(
-        store.list("").await.unwrap().is_empty(),
-        "nothing was half-written"
+    // The raw body goes in, the report write fails: 503, the raw body is
+    // there, no report or record is; the retry stores the report once.
+    let bucket = stsguard_test_support::s3::bucket(&client, "receive-down").await;
+    let handler = Handler::new(
+        ReportsDown {
+            inner: S3Store::new(client.clone(), &bucket, ""),
+            down: AtomicBool::new(true),
+        },
+        config(&bucket, ""),
     );
+    let half = handler
+        .handle(fixture("url-post-gzip.json"), now())
+        .await
+        .unwrap();
+    assert_eq!(half.url.status_code, 503, "{}", half.answer.log);
+    let store = S3Store::new(client.clone(), &bucket, "");
+    let all = store.list("").await.unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0].starts_with("raw/https/day=2024-11-09/"), "{all:?}");
+
+    handler.store().down.store(false, Ordering::SeqCst);
     let retry = handler
         .handle(fixture("url-post-gzip.json"), now())
         .await
@@ -102,4 +151,5 @@ async fn s3_endpoint_down_is_503_nothing_half_written_and_the_retry_stores_once(
     assert_eq!(again.url.status_code, 200, "{}", again.answer.log);
     assert_eq!(store.list("reports/").await.unwrap().len(), 1);
     assert_eq!(store.list("raw/https/").await.unwrap().len(), 1);
+    assert!(store.list("rejected/").await.unwrap().is_empty());
 }

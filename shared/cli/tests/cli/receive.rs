@@ -198,11 +198,11 @@ fn many_clients_at_once_store_every_report_exactly_once() {
 fn with_a_secret_only_its_path_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let rx = Receiver::start(&store, &["--token", "k9-Secret"]);
+    let rx = Receiver::start(&store, &["--token", "k9-Secret-7fQ2xLm4"]);
     runtime().block_on(async {
         let c = reqwest::Client::new();
         let body = gzip(&report("s-1"));
-        for path in ["/v1", "/k9-secret/v1", "/k9-Secret1/v1", "/"] {
+        for path in ["/v1", "/k9-secret-7fQ2xLm4/v1", "/k9-Secret-7fQ2xLm41/v1", "/"] {
             let (status, _) = post(
                 &c,
                 &format!("{}{path}", rx.url),
@@ -214,7 +214,7 @@ fn with_a_secret_only_its_path_is_accepted() {
         }
         let (status, _) = post(
             &c,
-            &format!("{}/k9-Secret/v1", rx.url),
+            &format!("{}/k9-Secret-7fQ2xLm4/v1", rx.url),
             "application/tlsrpt+gzip",
             body,
         )
@@ -223,18 +223,21 @@ fn with_a_secret_only_its_path_is_accepted() {
     });
     assert_eq!(files(&store, "reports"), 1);
     assert_eq!(files(&store, "raw"), 1);
-    // A secret with a slash is refused at start.
-    let out = bin()
-        .args(["receive", "--listen", "127.0.0.1:0", "--token", "a/b", "--store"])
-        .arg(dir.path().join("other"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // A secret with a slash, or a short one, is refused at start.
+    for bad in ["k9-Secret/7fQ2xLm4", "k9-Secret"] {
+        let out = bin()
+            .args(["receive", "--listen", "127.0.0.1:0", "--token", bad, "--store"])
+            .arg(dir.path().join("other"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--token:"));
+    }
     assert_eq!(rx.stop(), Some(0));
 }
 
