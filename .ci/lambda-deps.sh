@@ -18,6 +18,6 @@ for fn in stsguard-ingest stsguard-receive; do
   features=$(cargo tree -p "$fn" -e features --prefix none -i stsguard | grep -o '^stsguard feature "[a-z0-9]*"' | sed 's/^stsguard //' | sort -u | tr '\n' ' ')
   echo "stsguard features in $fn: ${features:-none}"
   if grep -qE 'feature "(lint|live|ses)"' <<<"$features"; then
-    echo "$fn must use the library with feature s3 only"; exit 1
+    echo "$fn must use the library without lint, live or ses"; exit 1
   fi
 done

@@ -2,7 +2,9 @@
 # The released Lambda binaries, end to end under a local Lambda Runtime API
 # (cargo-lambda, from PyPI) against the local S3 and SES (moto): an SES
 # Lambda-action event is delivered twice to ingest and the report must be
-# written once; then the digest binary digests that day and sends the mail once;
+# written once, and a second mail's report opens one alert published to SNS
+# once; then the digest binary digests that day, lists the open alert and
+# sends the mail once;
 # then the receive binary answers function URL events (the fixtures) and real
 # HTTP requests through cargo-lambda's function URL emulation.
 # Expects the AWS_* exports of `.ci/moto.sh start` in the environment.
@@ -22,14 +24,26 @@ ls -l "$BIN" "$DIGEST_BIN" "$RECEIVE_BIN"
 
 BUCKET="stsguard-lambda-e2e-$$"
 MSG=k8c2s7m1q0d4vbn5ht3e9o6rlp2fua1gjemi0t81
-"$VENV/bin/python" - "$BUCKET" "$MSG" <<'PY'
+MSG2=m3icr0s0ftr3p0rt7m41l2id9x8w7v6u5t4s3r2q
+# The bucket, the two mails, the alert topic, and the SES event of the second
+# mail (the fixture with its message id).
+TOPIC=$("$VENV/bin/python" - "$BUCKET" "$MSG" "$MSG2" <<'PY'
 import os, sys, boto3
-bucket, msg = sys.argv[1], sys.argv[2]
+bucket, msg, msg2 = sys.argv[1], sys.argv[2], sys.argv[3]
 s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 s3.create_bucket(Bucket=bucket)
-with open("shared/samples/google-eden.eml", "rb") as f:
-    s3.put_object(Bucket=bucket, Key="incoming/" + msg, Body=f.read())
+for name, m in (("google-eden.eml", msg), ("microsoft-eden.eml", msg2)):
+    with open("shared/samples/" + name, "rb") as f:
+        s3.put_object(Bucket=bucket, Key="incoming/" + m, Body=f.read())
+with open("functions/ingest/tests/fixtures/ses-lambda-action.json") as f:
+    event = f.read().replace(msg, msg2)
+with open("/tmp/stsguard-lambda-e2e-ses2.json", "w") as f:
+    f.write(event)
+sns = boto3.client("sns", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1"))
+print(sns.create_topic(Name=bucket + "-alerts")["TopicArn"])
 PY
+)
+echo "alert topic: $TOPIC"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -43,26 +57,44 @@ done
 
 AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_NAME=_ \
 AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt" AWS_LAMBDA_LOG_FORMAT=JSON \
-STSGUARD_BUCKET="$BUCKET" "$BIN" >/tmp/stsguard-lambda-fn.log 2>&1 &
+STSGUARD_BUCKET="$BUCKET" STSGUARD_ALERT_TOPIC_ARN="$TOPIC" "$BIN" >/tmp/stsguard-lambda-fn.log 2>&1 &
 pids+=($!)
 
 invoke() { cargo lambda invoke -A 127.0.0.1 -P "$PORT" --data-file functions/ingest/tests/fixtures/ses-lambda-action.json; }
 first=$(invoke)
 second=$(invoke)
+third=$(cargo lambda invoke -A 127.0.0.1 -P "$PORT" --data-file /tmp/stsguard-lambda-e2e-ses2.json)
+fourth=$(cargo lambda invoke -A 127.0.0.1 -P "$PORT" --data-file /tmp/stsguard-lambda-e2e-ses2.json)
 echo "first:  $first"
 echo "second: $second"
+echo "third:  $third"
+echo "fourth: $fourth"
 
-"$VENV/bin/python" - "$BUCKET" "$first" "$second" <<'PY'
-import json, os, sys, boto3
-bucket, first, second = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+"$VENV/bin/python" - "$BUCKET" "$TOPIC" "$first" "$second" "$third" "$fourth" <<'PY'
+import json, os, sys, urllib.request, boto3
+bucket, topic = sys.argv[1], sys.argv[2]
+first, second, third, fourth = (json.loads(a) for a in sys.argv[3:7])
 assert first["items"][0]["written"] and not first["items"][0]["duplicates"], first
 assert second["items"][0]["duplicates"] == first["items"][0]["written"], second
 s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="reports/")["Contents"]]
-assert len(keys) == 1 and keys[0].startswith("reports/v1/day=2024-11-08/domain=eden.one/"), keys
-report = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+google = [k for k in keys if k.startswith("reports/v1/day=2024-11-08/domain=eden.one/")]
+assert len(keys) == 2 and len(google) == 1, keys
+report = json.loads(s3.get_object(Bucket=bucket, Key=google[0])["Body"].read())
 assert report["source"]["channel"] == "ses" and report["source"]["verdicts"]["dkim"] == "pass", report["source"]
-print("lambda e2e: report", keys[0])
+print("lambda e2e: report", google[0])
+# The Microsoft report (2024-11-07, sts-policy-fetch-error on every session in
+# testing mode) opens one alert on arrival; its redelivery announces nothing.
+assert third["alert_messages"] == 1 and fourth["alert_messages"] == 0, (third, fourth)
+state = json.load(urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL"] + "/moto-api/data.json"))
+sent = [n for t in state["sns"]["Topic"] if t["arn"] == topic for n in t["sent_notifications"]]
+assert [n[2] for n in sent] == ["[stsguard] ALERT eden.one: sts-policy-fetch-error failures"], sent
+body = json.loads(sent[0][1])
+assert body["notice"] == "opened" and body["alert"]["schema"] == "stsguard/alert/v1", body
+assert body["alert"]["evidence"]["reporters"] == ["Microsoft Corporation"], body["alert"]["evidence"]
+alerts = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="alerts/v1/")["Contents"]]
+assert len(alerts) == 1 and alerts[0].startswith("alerts/v1/domain=eden.one/stopping-failure-"), alerts
+print("lambda e2e: alert published", sent[0][2])
 PY
 grep -q '"ReportsWritten":1' /tmp/stsguard-lambda-fn.log || { echo "no EMF metric line"; cat /tmp/stsguard-lambda-fn.log; exit 1; }
 grep -q '"level":"INFO"' /tmp/stsguard-lambda-fn.log || { echo "no JSON log line"; cat /tmp/stsguard-lambda-fn.log; exit 1; }
@@ -78,7 +110,7 @@ PY
 AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_NAME=_ \
 AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt" AWS_LAMBDA_LOG_FORMAT=JSON \
 STSGUARD_BUCKET="$BUCKET" STSGUARD_DIGEST_FROM="$FROM" STSGUARD_DIGEST_TO="ops@example.com" \
-STSGUARD_DOMAINS="eden.one" "$DIGEST_BIN" >/tmp/stsguard-lambda-digest.log 2>&1 &
+STSGUARD_DOMAINS="eden.one" STSGUARD_ALERT_TOPIC_ARN="$TOPIC" "$DIGEST_BIN" >/tmp/stsguard-lambda-digest.log 2>&1 &
 pids+=($!)
 digest() { cargo lambda invoke -A 127.0.0.1 -P "$PORT" --data-ascii "$1"; }
 d1=$(digest '{"time": "2024-11-09T06:00:00Z"}')
@@ -89,6 +121,9 @@ echo "digest second: $d2"
 import json, os, sys, urllib.request, boto3
 bucket, sender, first, second = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
 assert first["day"] == "2024-11-08" and first["reports"] == 1 and first["mail"] == "sent", first
+# The alert opened on arrival stays open (its resolution would be a second
+# message within the hour) and the digest lists it.
+assert first["open_alerts"] == 1 and first["alert_messages"] == 0, first
 assert second["mail"] == "already-sent", second
 s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="digests/")["Contents"]}

@@ -92,6 +92,23 @@ pub fn domains(name: &'static str, v: Option<String>) -> Result<Option<Vec<Strin
     Ok((!domains.is_empty()).then_some(domains))
 }
 
+/// An SNS topic ARN for variable `name` (`arn:PARTITION:sns:REGION:ACCOUNT:NAME`);
+/// unset or empty gives `None`.
+pub fn topic_arn(name: &'static str, v: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(arn) = v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5].is_empty() {
+        return Err(ConfigError::Invalid {
+            name,
+            value: arn,
+            why: "expected an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)".into(),
+        });
+    }
+    Ok(Some(arn))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +149,15 @@ mod tests {
             Ok(Some(vec!["example.com".into(), "b.example".into()]))
         );
         assert!(domains("D", Some("a.example,not a domain".into())).is_err());
+        assert_eq!(topic_arn("T", Some(" ".into())), Ok(None));
+        assert_eq!(
+            topic_arn(
+                "T",
+                Some("arn:aws:sns:eu-west-1:123456789012:stsguard-alerts".into())
+            ),
+            Ok(Some("arn:aws:sns:eu-west-1:123456789012:stsguard-alerts".into()))
+        );
+        assert!(topic_arn("T", Some("arn:aws:sqs:eu-west-1:123456789012:q".into())).is_err());
+        assert!(topic_arn("T", Some("stsguard-alerts".into())).is_err());
     }
 }

@@ -33,8 +33,8 @@
 //! the clock, the network or the filesystem: time and storage come in as
 //! arguments and traits.
 
-#[cfg(feature = "lint")]
 pub mod alerts;
+#[cfg(feature = "lint")]
 pub mod diag;
 pub mod digest;
 pub mod envconf;

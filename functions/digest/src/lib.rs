@@ -13,6 +13,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use stsguard::alerts::run::{run as alert_run, stored_alerts, AlertPaths, AlertRunError, Notifier, Scope};
+use stsguard::alerts::{Alert, AlertConfig, Evaluation, State};
 use stsguard::digest::message::check_address;
 use stsguard::digest::run::{run, RunConfig, RunError, Sending};
 use stsguard::digest::{day_before, DigestConfig, DigestKeys};
@@ -34,6 +36,12 @@ pub struct Config {
     pub run: RunConfig,
     /// Whether to send the mail (`false` stores the digest and the `.eml` only).
     pub send: bool,
+    /// The alert thresholds (the `STSGUARD_ALERT_*` variables,
+    /// `STSGUARD_FAILURE_JUMP` and `STSGUARD_DOMAINS`).
+    pub alerts: AlertConfig,
+    /// The SNS topic alert messages go to (`STSGUARD_ALERT_TOPIC_ARN`); none:
+    /// alerts are evaluated and stored, not published.
+    pub alert_topic_arn: Option<String>,
     /// Path-style S3 addressing (S3-compatible endpoints).
     pub path_style: bool,
 }
@@ -60,6 +68,8 @@ impl Config {
     /// | `STSGUARD_FAILURE_JUMP` | failure-rate jump threshold, percentage points | 5 |
     /// | `STSGUARD_READ_CONCURRENCY` | reports read from S3 at once (1 to 1024) | 32 |
     /// | `STSGUARD_DIGEST_SEND` | send the mail (`false`: store it only) | `true` |
+    /// | `STSGUARD_ALERT_TOPIC_ARN` | SNS topic of alert messages | none: alerts stored, not published |
+    /// | `STSGUARD_ALERT_*` | alert thresholds ([`AlertConfig::from_lookup`]) | see there |
     /// | `STSGUARD_S3_PATH_STYLE` | path-style addressing | `true` when `AWS_ENDPOINT_URL` is set |
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let required = |name: &'static str| {
@@ -133,6 +143,9 @@ impl Config {
             Some(v) => switch("STSGUARD_S3_PATH_STYLE", Some(&v), false)?,
             None => get("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()),
         };
+        let alerts = AlertConfig::from_lookup(&get)?;
+        let alert_topic_arn =
+            stsguard::envconf::topic_arn("STSGUARD_ALERT_TOPIC_ARN", get("STSGUARD_ALERT_TOPIC_ARN"))?;
         Ok(Config {
             bucket,
             store_prefix,
@@ -143,8 +156,11 @@ impl Config {
                 from,
                 to,
                 concurrency,
+                open_alerts: Vec::new(),
             },
             send,
+            alerts,
+            alert_topic_arn,
             path_style,
         })
     }
@@ -219,6 +235,10 @@ pub struct Response {
     pub message_id: Option<String>,
     /// Keys written.
     pub written: Vec<String>,
+    /// Alert messages published.
+    pub alert_messages: usize,
+    /// Alerts open after the evaluation (listed in the digest).
+    pub open_alerts: usize,
 }
 
 /// A failure that should make Lambda retry (or, for a bad event, fail visibly).
@@ -237,6 +257,16 @@ pub enum HandlerError {
         #[source]
         source: RunError,
     },
+    /// The alert evaluation failed (after the digest was made and sent): a
+    /// retry evaluates again and does not mail the digest twice.
+    #[error("alerts of {day} failed")]
+    Alerts {
+        /// The day.
+        day: NaiveDate,
+        /// The cause.
+        #[source]
+        source: AlertRunError,
+    },
 }
 
 /// What the Lambda runtime reports for a failed invocation (`errorMessage`):
@@ -251,37 +281,68 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// The handler: store, mailer and configuration, built once per cold start.
+/// The handler: store, mailer, alert notifier and configuration, built once
+/// per cold start.
 #[derive(Debug)]
-pub struct Handler<S, M> {
+pub struct Handler<S, M, N> {
     store: S,
     mailer: M,
+    notifier: N,
     config: Config,
 }
 
-impl<S: ObjectStore, M: Mailer> Handler<S, M> {
-    /// A handler over a store and a mailer.
-    pub fn new(store: S, mailer: M, config: Config) -> Self {
+impl<S: ObjectStore, M: Mailer, N: Notifier> Handler<S, M, N> {
+    /// A handler over a store, a mailer and where alert messages go.
+    pub fn new(store: S, mailer: M, notifier: N, config: Config) -> Self {
         Handler {
             store,
             mailer,
+            notifier,
             config,
         }
     }
 
-    /// Handles one event at time `now`.
+    /// Handles one event at time `now`: the day's alerts first (so that the
+    /// digest lists the open ones), then the digest. An alert failure does
+    /// not hold the digest back; it fails the invocation afterwards.
     pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Response, HandlerError> {
         let day = day_for_event(&event, now)?;
-        let out = run(
-            &self.store,
-            &self.mailer,
-            &self.config.run,
+        let paths = AlertPaths {
+            layout: self.config.run.layout.clone(),
+            digests: self.config.run.keys.clone(),
+        };
+        let scope = Scope {
             day,
+            kind: Evaluation::Daily,
+            domain: None,
+        };
+        let alerts = alert_run(
+            &self.store,
+            &self.notifier,
+            &paths,
+            &self.config.alerts,
+            scope,
             now,
-            self.config.send,
         )
-        .await
-        .map_err(|source| HandlerError::Run { day, source })?;
+        .await;
+        let mut config = self.config.run.clone();
+        config.open_alerts = match stored_alerts(&self.store).await {
+            Ok(all) => all
+                .iter()
+                .filter(|a| a.state == State::Open)
+                .map(Alert::listed)
+                .collect(),
+            Err(e) => {
+                return Err(HandlerError::Run {
+                    day,
+                    source: e.into(),
+                })
+            }
+        };
+        let out = run(&self.store, &self.mailer, &config, day, now, self.config.send)
+            .await
+            .map_err(|source| HandlerError::Run { day, source })?;
+        let alerts = alerts.map_err(|source| HandlerError::Alerts { day, source })?;
         let t = &out.digest.totals;
         let (mail, message_id) = match &out.sending {
             Sending::NotRequested => ("not-requested", None),
@@ -308,6 +369,8 @@ impl<S: ObjectStore, M: Mailer> Handler<S, M> {
             mail,
             message_id,
             written: out.written,
+            alert_messages: alerts.messages,
+            open_alerts: config.open_alerts.len(),
         })
     }
 }
@@ -327,6 +390,8 @@ pub fn emf_line(resp: &Response, timestamp_ms: i64) -> String {
                     {"Name": "FailedSessions", "Unit": "Count"},
                     {"Name": "UnreadableObjects", "Unit": "Count"},
                     {"Name": "DigestSent", "Unit": "Count"},
+                    {"Name": "AlertMessages", "Unit": "Count"},
+                    {"Name": "OpenAlerts", "Unit": "Count"},
                 ],
             }],
         },
@@ -337,6 +402,8 @@ pub fn emf_line(resp: &Response, timestamp_ms: i64) -> String {
         "FailedSessions": resp.failed_sessions,
         "UnreadableObjects": resp.unreadable_objects,
         "DigestSent": u8::from(resp.mail == "sent"),
+        "AlertMessages": resp.alert_messages,
+        "OpenAlerts": resp.open_alerts,
     })
     .to_string()
 }

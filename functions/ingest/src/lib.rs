@@ -16,10 +16,12 @@
 //! done; a storage failure is returned as an error so that Lambda's asynchronous
 //! retries and the on-failure destination take over.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
+use stsguard::alerts::run::{AlertPaths, AlertRunError, Notifier, Scope, Silent};
+use stsguard::alerts::{self, AlertConfig, Evaluation};
 use stsguard::envconf::{bytes, domains, prefix, switch};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind, Outcome};
 use stsguard::report::Verdicts;
@@ -41,6 +43,12 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Path-style S3 addressing (S3-compatible endpoints).
     pub path_style: bool,
+    /// The alert thresholds (the `STSGUARD_ALERT_*` variables,
+    /// `STSGUARD_FAILURE_JUMP` and `STSGUARD_DOMAINS`).
+    pub alerts: AlertConfig,
+    /// The SNS topic alert messages go to (`STSGUARD_ALERT_TOPIC_ARN`); none:
+    /// alerts are evaluated and stored, not published.
+    pub alert_topic_arn: Option<String>,
 }
 
 impl Config {
@@ -56,6 +64,8 @@ impl Config {
     /// | `STSGUARD_MAX_MAIL_BYTES` | raw mail cap | 40 MiB |
     /// | `STSGUARD_MAX_REPORT_BYTES` | decompressed report cap | 20 MiB |
     /// | `STSGUARD_S3_PATH_STYLE` | path-style addressing | `true` when `AWS_ENDPOINT_URL` is set |
+    /// | `STSGUARD_ALERT_TOPIC_ARN` | SNS topic of alert messages | none: alerts stored, not published |
+    /// | `STSGUARD_ALERT_*`, `STSGUARD_FAILURE_JUMP` | alert thresholds ([`AlertConfig::from_lookup`]) | see there |
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let bucket = get("STSGUARD_BUCKET")
             .map(|b| b.trim().to_owned())
@@ -94,12 +104,17 @@ impl Config {
             Some(v) => switch("STSGUARD_S3_PATH_STYLE", Some(&v), false)?,
             None => get("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()),
         };
+        let alerts = AlertConfig::from_lookup(&get)?;
+        let alert_topic_arn =
+            stsguard::envconf::topic_arn("STSGUARD_ALERT_TOPIC_ARN", get("STSGUARD_ALERT_TOPIC_ARN"))?;
         Ok(Config {
             bucket,
             incoming_prefix,
             store_prefix,
             ingest,
             path_style,
+            alerts,
+            alert_topic_arn,
         })
     }
 }
@@ -289,6 +304,8 @@ pub struct Response {
     pub disposition: &'static str,
     /// One entry per raw mail.
     pub items: Vec<ItemResult>,
+    /// Alert messages published.
+    pub alert_messages: usize,
 }
 
 /// What happened to one raw mail.
@@ -327,6 +344,16 @@ pub enum HandlerError {
     /// The raw mail named by the event does not exist (yet).
     #[error("raw mail s3://{0} not found")]
     RawMissing(String),
+    /// The reports were stored, but evaluating or publishing the alerts
+    /// failed; a retry finds the reports stored and evaluates again.
+    #[error("alerts for {raw} failed")]
+    Alerts {
+        /// The raw mail being processed.
+        raw: String,
+        /// The cause.
+        #[source]
+        source: AlertRunError,
+    },
 }
 
 /// What the Lambda runtime reports for a failed invocation (the `errorMessage`
@@ -343,12 +370,13 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 }
 
 /// The handler: where reports and rejections go (`S`), where the raw mail an
-/// event names is read from (`R`), and the configuration; built once per cold
-/// start.
+/// event names is read from (`R`), where alert messages go (`N`; none by
+/// default), and the configuration; built once per cold start.
 #[derive(Debug, Clone)]
-pub struct Handler<S, R> {
+pub struct Handler<S, R, N = Silent> {
     store: S,
     raw: R,
+    notifier: N,
     config: Config,
 }
 
@@ -363,11 +391,19 @@ impl Handler<S3Store, S3RawSource> {
 }
 
 impl<S: ObjectStore, R: RawSource> Handler<S, R> {
-    /// A handler writing to `store` and reading raw mail from `raw`.
+    /// A handler writing to `store` and reading raw mail from `raw`; alerts
+    /// are evaluated and stored, not published ([`Handler::with_notifier`]).
     pub fn new(store: S, raw: R, config: Config) -> Self {
-        Handler { store, raw, config }
+        Handler {
+            store,
+            raw,
+            notifier: Silent,
+            config,
+        }
     }
+}
 
+impl<S: ObjectStore, R: RawSource, N: Notifier> Handler<S, R, N> {
     /// Where reports and rejections are written.
     pub fn store(&self) -> &S {
         &self.store
@@ -376,6 +412,21 @@ impl<S: ObjectStore, R: RawSource> Handler<S, R> {
     /// Where raw mail is read from.
     pub fn raw_source(&self) -> &R {
         &self.raw
+    }
+
+    /// Where alert messages go.
+    pub fn notifier(&self) -> &N {
+        &self.notifier
+    }
+
+    /// The same handler, publishing alert messages through `notifier`.
+    pub fn with_notifier<M: Notifier>(self, notifier: M) -> Handler<S, R, M> {
+        Handler {
+            store: self.store,
+            raw: self.raw,
+            notifier,
+            config: self.config,
+        }
     }
 
     /// Handles one event at time `now`.
@@ -388,6 +439,7 @@ impl<S: ObjectStore, R: RawSource> Handler<S, R> {
         let mut resp = Response {
             disposition: "CONTINUE",
             items: Vec::with_capacity(items.len()),
+            alert_messages: 0,
         };
         for item in items {
             let raw_name = format!("{}/{}", item.bucket, item.key);
@@ -409,9 +461,56 @@ impl<S: ObjectStore, R: RawSource> Handler<S, R> {
                     ingest::prepare_oversize(&sha256, bytes, &item.ctx, &self.config.ingest, now)
                 }
             };
+            // The domains and days of the reports, for the alerts.
+            let reports: Vec<(String, String, String)> = prepared
+                .reports
+                .iter()
+                .map(|(_, r)| (r.id.clone(), r.domain.clone(), r.day.clone()))
+                .collect();
             let outcome = ingest::store_prepared(&self.store, prepared)
                 .await
                 .map_err(storage)?;
+            // Evaluated for duplicates too: a retry after a failed alert
+            // evaluation finds its reports stored and must evaluate again.
+            let stored: BTreeSet<&str> = outcome
+                .written
+                .iter()
+                .chain(&outcome.duplicates)
+                .map(String::as_str)
+                .collect();
+            let scopes: BTreeSet<(&str, &str)> = reports
+                .iter()
+                .filter(|(id, _, _)| stored.contains(id.as_str()))
+                .map(|(_, domain, day)| (domain.as_str(), day.as_str()))
+                .collect();
+            for (domain, day) in scopes {
+                let Ok(day) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+                    continue;
+                };
+                let scope = Scope {
+                    day,
+                    kind: Evaluation::Arrival,
+                    domain: Some(domain),
+                };
+                let paths = AlertPaths {
+                    layout: self.config.ingest.layout.clone(),
+                    ..AlertPaths::default()
+                };
+                let run = alerts::run::run(
+                    &self.store,
+                    &self.notifier,
+                    &paths,
+                    &self.config.alerts,
+                    scope,
+                    now,
+                )
+                .await
+                .map_err(|source| HandlerError::Alerts {
+                    raw: raw_name.clone(),
+                    source,
+                })?;
+                resp.alert_messages += run.messages;
+            }
             tracing::info!(
                 raw = %raw_name,
                 ses_message_id = item.ctx.ses_message_id.as_deref().unwrap_or(""),
@@ -458,6 +557,7 @@ pub fn emf_lines(resp: &Response, timestamp_ms: i64) -> Vec<String> {
                     {"Name": "Duplicates", "Unit": "Count"},
                     {"Name": "Conflicts", "Unit": "Count"},
                     {"Name": "MailsProcessed", "Unit": "Count"},
+                    {"Name": "AlertMessages", "Unit": "Count"},
                 ],
             }],
         },
@@ -466,6 +566,7 @@ pub fn emf_lines(resp: &Response, timestamp_ms: i64) -> Vec<String> {
         "Duplicates": duplicates,
         "Conflicts": conflicts,
         "MailsProcessed": resp.items.len(),
+        "AlertMessages": resp.alert_messages,
     })
     .to_string()];
     for (reason, n) in by_reason {

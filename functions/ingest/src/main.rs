@@ -8,6 +8,7 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
+use stsguard::alerts::sns::Publisher;
 use stsguard_ingest::{emf_lines, Config, Handler, HandlerError};
 
 #[tokio::main(flavor = "current_thread")]
@@ -22,7 +23,8 @@ async fn main() -> Result<(), Error> {
         }
     };
     let client = stsguard::store::s3::client_from_env(config.path_style).await;
-    let handler = Handler::s3(client, config);
+    let notifier = Publisher::for_topic(config.alert_topic_arn.as_deref()).await;
+    let handler = Handler::s3(client, config).with_notifier(notifier);
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());

@@ -22,6 +22,8 @@
 //! [`AlertConfig::min_interval_minutes`].
 
 pub mod run;
+#[cfg(feature = "sns")]
+pub mod sns;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -95,6 +97,85 @@ impl Default for AlertConfig {
             min_interval_minutes: 60,
             max_messages_per_run: 20,
         }
+    }
+}
+
+impl AlertConfig {
+    /// The thresholds from the functions' environment, read through `get`:
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `STSGUARD_ALERT_TESTING_SHARE` | percent of sessions above which a stopping type alerts in testing mode | 5 |
+    /// | `STSGUARD_FAILURE_JUMP` | failure-rate jump, percentage points | 5 |
+    /// | `STSGUARD_ALERT_SILENCE_DAYS` | days without reports that make silence (1 to 14) | 2 |
+    /// | `STSGUARD_ALERT_REMIND_HOURS` | hours before an open alert is announced again | 24 |
+    /// | `STSGUARD_ALERT_MAX_MESSAGES` | messages per run, the rest in one summary | 20 |
+    /// | `STSGUARD_DOMAINS` | comma-separated domains expected to report every day | none |
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, crate::envconf::ConfigError> {
+        use crate::envconf::ConfigError;
+        fn number<T: std::str::FromStr>(
+            name: &'static str,
+            v: Option<String>,
+            ok: impl Fn(&T) -> bool,
+            why: &str,
+        ) -> Result<Option<T>, ConfigError> {
+            match v.filter(|v| !v.trim().is_empty()) {
+                None => Ok(None),
+                Some(v) => {
+                    v.trim()
+                        .parse::<T>()
+                        .ok()
+                        .filter(|x| ok(x))
+                        .map(Some)
+                        .ok_or(ConfigError::Invalid {
+                            name,
+                            value: v,
+                            why: why.into(),
+                        })
+                }
+            }
+        }
+        let d = AlertConfig::default();
+        Ok(AlertConfig {
+            testing_share_percent: number(
+                "STSGUARD_ALERT_TESTING_SHARE",
+                get("STSGUARD_ALERT_TESTING_SHARE"),
+                |x: &f64| (0.0..=100.0).contains(x),
+                "expected a percentage, 0 to 100",
+            )?
+            .unwrap_or(d.testing_share_percent),
+            failure_jump_points: number(
+                "STSGUARD_FAILURE_JUMP",
+                get("STSGUARD_FAILURE_JUMP"),
+                |x: &f64| x.is_finite() && *x >= 0.0,
+                "expected percentage points, a number 0 or more",
+            )?
+            .unwrap_or(d.failure_jump_points),
+            silence_days: number(
+                "STSGUARD_ALERT_SILENCE_DAYS",
+                get("STSGUARD_ALERT_SILENCE_DAYS"),
+                |x: &u32| (1..=14).contains(x),
+                "expected a number of days, 1 to 14",
+            )?
+            .unwrap_or(d.silence_days),
+            remind_after_hours: number(
+                "STSGUARD_ALERT_REMIND_HOURS",
+                get("STSGUARD_ALERT_REMIND_HOURS"),
+                |x: &u32| *x >= 1,
+                "expected a number of hours, 1 or more",
+            )?
+            .unwrap_or(d.remind_after_hours),
+            max_messages_per_run: number(
+                "STSGUARD_ALERT_MAX_MESSAGES",
+                get("STSGUARD_ALERT_MAX_MESSAGES"),
+                |x: &usize| *x >= 1,
+                "expected a number of messages, 1 or more",
+            )?
+            .unwrap_or(d.max_messages_per_run),
+            domains: crate::envconf::domains("STSGUARD_DOMAINS", get("STSGUARD_DOMAINS"))?
+                .unwrap_or_default(),
+            ..d
+        })
     }
 }
 
@@ -597,6 +678,19 @@ pub struct Alert {
     pub announced: bool,
     /// The latest evidence.
     pub evidence: Evidence,
+}
+
+impl Alert {
+    /// The alert as the digest lists it.
+    pub fn listed(&self) -> crate::digest::OpenAlert {
+        crate::digest::OpenAlert {
+            domain: self.domain.clone(),
+            rule: self.rule.as_str().to_owned(),
+            subject: self.subject.clone(),
+            since: self.first_seen.clone(),
+            summary: self.evidence.summary.clone(),
+        }
+    }
 }
 
 /// A message to send about an alert.

@@ -28,10 +28,24 @@ pub trait Notifier {
     fn publish(&self, subject: &str, body: &str) -> impl Future<Output = Result<String, NotifyError>> + Send;
 }
 
+/// A notifier that publishes nothing (alerts are still evaluated and
+/// stored).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Notifier for Silent {
+    async fn publish(&self, _subject: &str, _body: &str) -> Result<String, NotifyError> {
+        Ok(String::new())
+    }
+}
+
 /// A message could not be published.
 #[derive(Debug, thiserror::Error)]
-#[error("publishing the alert message failed")]
-pub struct NotifyError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+#[error("publishing the alert message failed: {message}")]
+pub struct NotifyError {
+    /// What the service said.
+    pub message: String,
+}
 
 /// A failure of a run: nothing is lost, the next run does it again.
 #[derive(Debug, thiserror::Error)]

@@ -75,6 +75,25 @@ pub struct Digest {
     pub totals: Totals,
     /// One entry per domain, sorted by name.
     pub domains: Vec<DomainDigest>,
+    /// The alerts open when the digest was made (see `alerts`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_alerts: Vec<OpenAlert>,
+}
+
+/// An open alert, as the digest lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenAlert {
+    /// The domain.
+    pub domain: String,
+    /// The rule (`stopping-failure`, `failure-jump`, `reporter-silent`,
+    /// `domain-silent`).
+    pub rule: String,
+    /// The result type or reporter, or empty.
+    pub subject: String,
+    /// When it opened (RFC 3339).
+    pub since: String,
+    /// The condition in one sentence.
+    pub summary: String,
 }
 
 /// Sums over all domains of a day.
@@ -511,6 +530,7 @@ impl Aggregator {
             day: day_s,
             totals,
             domains: out,
+            open_alerts: Vec::new(),
         }
     }
 }

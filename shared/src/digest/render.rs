@@ -155,6 +155,12 @@ pub fn text(d: &Digest) -> String {
             count(t.reports_of_other_domains, "report")
         );
     }
+    if !d.open_alerts.is_empty() {
+        let _ = writeln!(o, "\nOpen alerts ({}):", d.open_alerts.len());
+        for a in &d.open_alerts {
+            let _ = writeln!(o, "- {}", alert_line(a));
+        }
+    }
     if d.domains.is_empty() {
         let _ = writeln!(o, "\nNo reports and no configured domains for this day.");
     }
@@ -163,6 +169,22 @@ pub fn text(d: &Digest) -> String {
         domain_text(&mut o, dom);
     }
     o
+}
+
+/// One open alert on one line: domain, rule, subject, since when, what.
+fn alert_line(a: &super::OpenAlert) -> String {
+    let subject = if a.subject.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", inert(&a.subject))
+    };
+    format!(
+        "{} {}{subject}, open since {}: {}",
+        inert(&a.domain),
+        inert(&a.rule),
+        inert(&a.since),
+        inert(&a.summary)
+    )
 }
 
 fn domain_text(o: &mut String, d: &DomainDigest) {
@@ -351,6 +373,17 @@ pub fn html_page(d: &Digest, images: &[Option<String>]) -> String {
         let _ = writeln!(o, "</table>");
     } else {
         let _ = writeln!(o, "<p>No reports and no configured domains for this day.</p>");
+    }
+    if !d.open_alerts.is_empty() {
+        let _ = writeln!(
+            o,
+            "<h2 style=\"font-size:17px;margin:16px 0 6px\">Open alerts ({})</h2>\n<ul style=\"margin:0 0 12px;padding-left:20px\">",
+            d.open_alerts.len()
+        );
+        for a in &d.open_alerts {
+            let _ = writeln!(o, "<li>{}</li>", html(&alert_line(a)));
+        }
+        let _ = writeln!(o, "</ul>");
     }
     for (i, dom) in d.domains.iter().enumerate() {
         domain_html(&mut o, dom, images.get(i).and_then(|s| s.as_deref()));

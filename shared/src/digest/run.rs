@@ -45,6 +45,9 @@ pub struct RunConfig {
     pub to: Vec<String>,
     /// Reports fetched at once. Default 32.
     pub concurrency: usize,
+    /// Open alerts to list in the digest (set for each run by the caller,
+    /// after the alert evaluation); empty leaves the section out.
+    pub open_alerts: Vec<super::OpenAlert>,
 }
 
 impl Default for RunConfig {
@@ -56,6 +59,7 @@ impl Default for RunConfig {
             from: "stsguard@localhost.localdomain".into(),
             to: vec!["postmaster@localhost.localdomain".into()],
             concurrency: 32,
+            open_alerts: Vec::new(),
         }
     }
 }
@@ -233,7 +237,8 @@ pub async fn run<S: ObjectStore, M: Mailer>(
     now: DateTime<Utc>,
     send: bool,
 ) -> Result<RunOutcome, RunError> {
-    let (digest, listed, history_days) = aggregate(store, config, day).await?;
+    let (mut digest, listed, history_days) = aggregate(store, config, day).await?;
+    digest.open_alerts = config.open_alerts.clone();
     let (text, html, eml) = render_all(&digest, config, now)?;
     let day_s = &digest.day;
     let mut written = Vec::new();

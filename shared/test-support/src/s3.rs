@@ -80,3 +80,39 @@ pub async fn keys(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
     out.sort();
     out
 }
+
+/// moto's whole state (`GET /moto-api/data.json` on the endpoint): what SES
+/// sent (`ses.RawMessage`), what SNS published (`sns.Topic[].sent_notifications`).
+pub fn moto_state() -> serde_json::Value {
+    use std::io::{Read, Write};
+    let host = endpoint()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut conn = std::net::TcpStream::connect(&host).expect("connect to the local endpoint");
+    write!(conn, "GET /moto-api/data.json HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("send");
+    let mut resp = Vec::new();
+    conn.read_to_end(&mut resp).expect("read");
+    let body = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(resp.len(), |p| p + 4);
+    serde_json::from_slice(&resp[body..]).expect("moto state is JSON")
+}
+
+/// The (subject, message) pairs moto's SNS took for `topic_arn`, in order.
+pub fn sns_published(topic_arn: &str) -> Vec<(String, String)> {
+    let state = moto_state();
+    let topics = state["sns"]["Topic"].as_array().cloned().unwrap_or_default();
+    topics
+        .iter()
+        .filter(|t| t["arn"] == topic_arn)
+        .flat_map(|t| t["sent_notifications"].as_array().cloned().unwrap_or_default())
+        .map(|n| {
+            (
+                n[2].as_str().unwrap_or_default().to_owned(),
+                n[1].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}

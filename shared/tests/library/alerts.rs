@@ -608,3 +608,108 @@ fn hostile_reporter_names_stay_out_of_subjects_and_keys() {
     let a = &block_on(stored_alerts(&store)).unwrap()[0];
     assert_eq!(subject(a, Notice::Opened), *subj);
 }
+
+#[test]
+fn the_digest_lists_open_alerts_with_report_text_inert() {
+    let day = date(D);
+    let mut digest = Aggregator::new(day).finish(&DigestConfig::default(), &[]);
+    digest.open_alerts = vec![stsguard::digest::OpenAlert {
+        domain: "a.example".into(),
+        rule: "reporter-silent".into(),
+        subject: "Evil\r\n<script>alert(1)</script>".into(),
+        since: "2024-11-20T06:00:00Z".into(),
+        summary: "Evil reported this domain on 14 of the 14 days before.".into(),
+    }];
+    let text = stsguard::digest::render::text(&digest);
+    assert!(
+        text.contains("Open alerts (1):\n- a.example reporter-silent (Evil\\u{d}\\u{a}<script>"),
+        "{text}"
+    );
+    let html = stsguard::digest::render::html_page(&digest, &[]);
+    assert!(html.contains("Open alerts (1)"), "{html}");
+    assert!(
+        !html.contains("<script>") && html.contains("&lt;script&gt;"),
+        "{html}"
+    );
+    // Without open alerts there is no such section.
+    digest.open_alerts.clear();
+    assert!(!stsguard::digest::render::text(&digest).contains("Open alerts"));
+}
+
+#[test]
+fn thresholds_come_from_the_environment() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+    };
+    assert_eq!(
+        AlertConfig::from_lookup(env(&[])).unwrap(),
+        AlertConfig::default()
+    );
+    let c = AlertConfig::from_lookup(env(&[
+        ("STSGUARD_FAILURE_JUMP", "7.5"),
+        ("STSGUARD_ALERT_SILENCE_DAYS", "1"),
+    ]))
+    .unwrap();
+    assert_eq!((c.failure_jump_points, c.silence_days), (7.5, 1));
+    assert!(AlertConfig::from_lookup(env(&[("STSGUARD_ALERT_SILENCE_DAYS", "0")])).is_err());
+}
+
+#[test]
+#[ignore = "needs a local S3/SNS endpoint (AWS_ENDPOINT_URL): run by .ci/run"]
+fn sns_endpoint_alert_messages_are_published_to_the_topic() {
+    use stsguard::alerts::sns::{client_from_env, SnsNotifier};
+    stsguard_test_support::s3::endpoint();
+    let day = date(D);
+    let store = MemoryStore::new();
+    ingest_raw(
+        &store,
+        &raw(
+            "Google",
+            day,
+            "a.example",
+            "enforce",
+            90,
+            vec![("certificate-expired", 10)],
+        ),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(client_from_env());
+    let topic = rt
+        .block_on(
+            client
+                .create_topic()
+                .name(stsguard_test_support::s3::unique("stsguard-alerts"))
+                .send(),
+        )
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let notifier = SnsNotifier::new(client, topic.clone());
+    let scope = Scope {
+        day,
+        kind: Evaluation::Arrival,
+        domain: Some("a.example"),
+    };
+    let paths = AlertPaths::default();
+    let config = AlertConfig::default();
+    let r = rt
+        .block_on(run(&store, &notifier, &paths, &config, scope, at(day, 30)))
+        .unwrap();
+    assert_eq!(r.messages, 1);
+    let published = stsguard_test_support::s3::sns_published(&topic);
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(
+        published[0].0,
+        "[stsguard] ALERT a.example: certificate-expired failures"
+    );
+    let body: serde_json::Value = serde_json::from_str(&published[0].1).unwrap();
+    assert_eq!(body["alert"]["rule"], "stopping-failure");
+    assert_eq!(body["alert"]["evidence"]["mx_hosts"][0], "mx1.a.example");
+    // A second run announces nothing new.
+    rt.block_on(run(&store, &notifier, &paths, &config, scope, at(day, 31)))
+        .unwrap();
+    assert_eq!(stsguard_test_support::s3::sns_published(&topic).len(), 1);
+}

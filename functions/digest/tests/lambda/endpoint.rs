@@ -12,11 +12,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-use std::io::{Read, Write};
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
+use stsguard::alerts::run::Silent;
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
 use stsguard::keys::Layout;
 use stsguard::mailer::ses::SesMailer;
@@ -63,17 +63,7 @@ fn config(bucket: &str, from: &str) -> Config {
 
 /// Every raw message moto's SES has accepted from `from`.
 fn sent_by(from: &str) -> Vec<Value> {
-    let host = endpoint()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let mut conn = std::net::TcpStream::connect(&host).unwrap();
-    write!(conn, "GET /moto-api/data.json HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
-    let mut resp = Vec::new();
-    conn.read_to_end(&mut resp).unwrap();
-    let body = resp.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    let state: Value = serde_json::from_slice(&resp[body..]).unwrap();
-    state["ses"]["RawMessage"]
+    stsguard_test_support::s3::moto_state()["ses"]["RawMessage"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -128,7 +118,12 @@ async fn ingested_samples_are_digested_and_mailed_through_ses() {
 
     let ses_client = ses().await;
     // SES refuses a sender it has not verified: the run fails, nothing is marked sent.
-    let handler = Handler::new(store, SesMailer::new(ses_client.clone()), config(&bucket, &from));
+    let handler = Handler::new(
+        store,
+        SesMailer::new(ses_client.clone()),
+        Silent,
+        config(&bucket, &from),
+    );
     let err = handler
         .handle(json!({"day": "2024-11-08"}), now())
         .await
@@ -243,7 +238,7 @@ async fn more_than_a_thousand_reports_in_a_day_are_all_read() {
     }
     let mut cfg = config(&bucket, &from);
     cfg.send = false;
-    let handler = Handler::new(store, SesMailer::new(ses().await), cfg);
+    let handler = Handler::new(store, SesMailer::new(ses().await), Silent, cfg);
     let resp = handler.handle(json!({"day": "2024-11-08"}), now()).await.unwrap();
     assert_eq!(resp.reports, 1_050);
     assert_eq!(resp.failed_sessions, 105);
@@ -265,6 +260,7 @@ async fn a_missing_bucket_is_an_error_for_lambda_to_retry() {
     let handler = Handler::new(
         store,
         SesMailer::new(ses().await),
+        Silent,
         config("stsguard-no-such-bucket-x", &from),
     );
     let err = handler.handle(json!({}), now()).await.unwrap_err();

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
+use stsguard::alerts::run::Silent;
 use stsguard::mailer::RecordingMailer;
 use stsguard::store::MemoryStore;
 use stsguard_digest::{day_for_event, emf_line, Config, ConfigError, EventError, Handler, HandlerError};
@@ -162,7 +163,7 @@ fn configuration_errors_name_the_variable() {
 #[test]
 fn the_handler_digests_sends_once_and_reports_what_it_did() {
     let config = Config::from_lookup(env(&BASE)).unwrap();
-    let handler = Handler::new(MemoryStore::new(), RecordingMailer::new(), config);
+    let handler = Handler::new(MemoryStore::new(), RecordingMailer::new(), Silent, config);
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let resp = rt
         .block_on(handler.handle(fixture("scheduler-input.json"), now()))
@@ -210,4 +211,102 @@ fn a_failed_invocation_reports_every_cause() {
         "digest of 2024-11-09 failed: put digests/day=2024-11-09.json: NoSuchBucket: the bucket does not exist"
     );
     assert_eq!(diagnostic.error_type, "stsguard_digest::HandlerError");
+}
+
+/// Records what was published (shared with the test through the `Arc`).
+#[derive(Clone, Default)]
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl stsguard::alerts::run::Notifier for Recorder {
+    async fn publish(
+        &self,
+        subject: &str,
+        _body: &str,
+    ) -> Result<String, stsguard::alerts::run::NotifyError> {
+        self.0.lock().unwrap().push(subject.to_owned());
+        Ok("m".into())
+    }
+}
+
+#[test]
+fn the_daily_run_evaluates_alerts_first_and_the_digest_lists_the_open_ones() {
+    use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let store = MemoryStore::new();
+    let mail =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/samples/microsoft-eden.eml"))
+            .unwrap();
+    let prepared = ingest::prepare(
+        &mail,
+        InputKind::Mail,
+        &InputContext::default(),
+        &IngestConfig::default(),
+        now(),
+    );
+    rt.block_on(ingest::store_prepared(&store, prepared)).unwrap();
+
+    let recorder = Recorder::default();
+    let config = Config::from_lookup(env(&BASE)).unwrap();
+    let mailer = RecordingMailer::new();
+    let handler = Handler::new(store, mailer, recorder.clone(), config);
+    let resp = rt
+        .block_on(handler.handle(json!({"day": "2024-11-07"}), now()))
+        .unwrap();
+    assert_eq!((resp.alert_messages, resp.open_alerts), (1, 1));
+    assert_eq!(
+        *recorder.0.lock().unwrap(),
+        ["[stsguard] ALERT eden.one: sts-policy-fetch-error failures"]
+    );
+    let line: Value = serde_json::from_str(&emf_line(&resp, 1)).unwrap();
+    assert_eq!(
+        (line["AlertMessages"].as_u64(), line["OpenAlerts"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[test]
+fn alert_settings_come_from_the_environment_and_bad_ones_name_the_variable() {
+    let mut pairs: Vec<(&str, &str)> = BASE.to_vec();
+    pairs.extend([
+        (
+            "STSGUARD_ALERT_TOPIC_ARN",
+            "arn:aws:sns:eu-west-1:123456789012:stsguard-alerts",
+        ),
+        ("STSGUARD_ALERT_TESTING_SHARE", "12.5"),
+        ("STSGUARD_ALERT_REMIND_HOURS", "6"),
+        ("STSGUARD_ALERT_MAX_MESSAGES", "3"),
+        ("STSGUARD_ALERT_SILENCE_DAYS", "3"),
+        ("STSGUARD_DOMAINS", "Eden.One"),
+    ]);
+    let c = Config::from_lookup(env(&pairs)).unwrap();
+    assert_eq!(
+        c.alert_topic_arn.as_deref(),
+        Some("arn:aws:sns:eu-west-1:123456789012:stsguard-alerts")
+    );
+    let a = &c.alerts;
+    assert_eq!(
+        (
+            a.testing_share_percent,
+            a.remind_after_hours,
+            a.max_messages_per_run,
+            a.silence_days
+        ),
+        (12.5, 6, 3, 3)
+    );
+    assert_eq!(a.domains, ["eden.one"]);
+    assert_eq!(Config::from_lookup(env(&BASE)).unwrap().alert_topic_arn, None);
+    for (name, value) in [
+        ("STSGUARD_ALERT_TOPIC_ARN", "stsguard-alerts"),
+        ("STSGUARD_ALERT_TESTING_SHARE", "150"),
+        ("STSGUARD_ALERT_REMIND_HOURS", "0"),
+        ("STSGUARD_ALERT_MAX_MESSAGES", "none"),
+        ("STSGUARD_ALERT_SILENCE_DAYS", "30"),
+    ] {
+        let mut pairs: Vec<(&str, &str)> = BASE.to_vec();
+        pairs.push((name, value));
+        match Config::from_lookup(env(&pairs)) {
+            Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),
+            other => panic!("{name}={value:?}: {other:?}"),
+        }
+    }
 }

@@ -192,11 +192,13 @@ fn metrics_are_embedded_metric_format() {
                 rejected: Some("bad-gzip".into()),
             },
         ],
+        alert_messages: 2,
     };
     let lines = emf_lines(&resp, 1_731_121_967_000);
     assert_eq!(lines.len(), 2);
     let main: Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(main["_aws"]["CloudWatchMetrics"][0]["Namespace"], "stsguard");
+    assert_eq!(main["AlertMessages"], 2);
     assert_eq!(
         (
             main["ReportsWritten"].as_u64(),
@@ -253,9 +255,13 @@ mod handler {
     }
 
     /// Every object of a store, by key.
+    /// Every stored object but the alerts (tested on their own below).
     async fn contents<S: ObjectStore>(store: &S) -> Vec<(String, Vec<u8>)> {
         let mut out = Vec::new();
         for key in store.list("").await.unwrap() {
+            if key.starts_with("alerts/") {
+                continue;
+            }
             let body = store.get(&key).await.unwrap().unwrap();
             out.push((key, body));
         }
@@ -385,6 +391,61 @@ mod handler {
             (m["ReportsWritten"].as_u64(), m["Duplicates"].as_u64()),
             (Some(0), Some(1))
         );
+    }
+
+    /// Records what was published.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<(String, String)>>);
+
+    impl stsguard::alerts::run::Notifier for Recorder {
+        async fn publish(
+            &self,
+            subject: &str,
+            body: &str,
+        ) -> Result<String, stsguard::alerts::run::NotifyError> {
+            self.0.lock().unwrap().push((subject.to_owned(), body.to_owned()));
+            Ok("m".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stored_report_with_a_stopping_failure_is_announced_once_on_arrival() {
+        let bucket = "stsguard-test-bucket";
+        let handler = Handler::new(
+            MemoryStore::new(),
+            raw_mail(&[(
+                bucket,
+                "incoming/m1crosoft0report7mail2id",
+                sample("microsoft-eden.eml"),
+            )])
+            .await,
+            cfg(bucket),
+        )
+        .with_notifier(Recorder::default());
+        let mut event = fixture("s3-object-created.json");
+        event["Records"].as_array_mut().unwrap().truncate(1);
+        let first = handler.handle(event.clone(), now()).await.unwrap();
+        assert_eq!(first.alert_messages, 1);
+        // Delivered again (a retry): the report is a duplicate, the alert is
+        // evaluated again and not announced twice.
+        let again = handler.handle(event, now()).await.unwrap();
+        assert_eq!(again.items[0].duplicates.len(), 1);
+        assert_eq!(again.alert_messages, 0);
+        let sent = handler_sent(&handler);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            sent[0].0,
+            "[stsguard] ALERT eden.one: sts-policy-fetch-error failures"
+        );
+        let body: Value = serde_json::from_str(&sent[0].1).unwrap();
+        assert_eq!(body["alert"]["evidence"]["day"], "2024-11-07");
+        assert_eq!(body["alert"]["evidence"]["reporters"][0], "Microsoft Corporation");
+        let alerts = handler.store().list("alerts/v1/domain=eden.one/").await.unwrap();
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+    }
+
+    fn handler_sent<S: ObjectStore, R: RawSource>(h: &Handler<S, R, Recorder>) -> Vec<(String, String)> {
+        h.notifier().0.lock().unwrap().clone()
     }
 
     #[tokio::test]
