@@ -29,31 +29,37 @@ resource "aws_iam_role" "digest" {
 data "aws_iam_policy_document" "digest" {
   count = local.enable_digest ? 1 : 0
 
+  # The stored alerts are listed, read and written by the daily alert
+  # evaluation (alerts.tf), which also resolves what no longer holds.
   statement {
-    sid       = "ListReportsAndDigests"
+    sid       = "ListReportsDigestsAndAlerts"
     actions   = ["s3:ListBucket"]
     resources = [local.bucket_arn]
 
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${local.reports_prefix}*", "${local.digests_prefix}*"]
+      values   = ["${local.reports_prefix}*", "${local.digests_prefix}*", "${local.alerts_prefix}*"]
     }
   }
 
   statement {
-    sid     = "ReadReportsAndDigests"
+    sid     = "ReadReportsDigestsAndAlerts"
     actions = ["s3:GetObject"]
     resources = [
       "${local.bucket_arn}/${local.reports_prefix}*",
       "${local.bucket_arn}/${local.digests_prefix}*",
+      "${local.bucket_arn}/${local.alerts_prefix}*",
     ]
   }
 
   statement {
-    sid       = "WriteDigests"
-    actions   = ["s3:PutObject"]
-    resources = ["${local.bucket_arn}/${local.digests_prefix}*"]
+    sid     = "WriteDigestsAndAlerts"
+    actions = ["s3:PutObject"]
+    resources = [
+      "${local.bucket_arn}/${local.digests_prefix}*",
+      "${local.bucket_arn}/${local.alerts_prefix}*",
+    ]
   }
 
   statement {
@@ -81,6 +87,15 @@ data "aws_iam_policy_document" "digest" {
   }
 
   dynamic "statement" {
+    for_each = local.alerts_enabled ? [1] : []
+    content {
+      sid       = "PublishAlerts"
+      actions   = ["sns:Publish"]
+      resources = aws_sns_topic.alerts[*].arn
+    }
+  }
+
+  dynamic "statement" {
     for_each = var.tracing_mode == "Active" ? [1] : []
     content {
       sid       = "XRay"
@@ -99,8 +114,8 @@ resource "aws_iam_role_policy" "digest" {
 
 resource "aws_lambda_function" "digest" {
   #checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to an on-failure destination (aws_lambda_function_event_invoke_config.digest, SQS), which keeps the error as well as the event.
-  #checkov:skip=CKV_AWS_117:The function talks only to S3 and SES through their public endpoints, limited by its IAM policy; a VPC would add NAT or endpoint costs and no further limit.
-  #checkov:skip=CKV_AWS_173:The environment holds a bucket name, domain names and mail addresses, no secrets; Lambda encrypts it at rest with an AWS-managed key.
+  #checkov:skip=CKV_AWS_117:The function talks only to S3, SES and SNS through their public endpoints, limited by its IAM policy; a VPC would add NAT or endpoint costs and no further limit.
+  #checkov:skip=CKV_AWS_173:The environment holds a bucket name, domain names, mail addresses, alert thresholds and the alert topic's ARN, no secrets; Lambda encrypts it at rest with an AWS-managed key.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile that the packaging script does not produce; the zip's hash is pinned by source_code_hash.
   #checkov:skip=CKV_AWS_115:One invocation a day; a reservation would only take capacity from the account's unreserved pool.
   count            = local.enable_digest ? 1 : 0
@@ -126,6 +141,7 @@ resource "aws_lambda_function" "digest" {
       length(var.domains) > 0 ? { STSGUARD_DOMAINS = join(",", var.domains) } : {},
       var.failure_jump == null ? {} : { STSGUARD_FAILURE_JUMP = tostring(var.failure_jump) },
       var.digest_read_concurrency == null ? {} : { STSGUARD_READ_CONCURRENCY = tostring(var.digest_read_concurrency) },
+      local.alert_environment,
     )
   }
 

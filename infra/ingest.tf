@@ -91,6 +91,36 @@ data "aws_iam_policy_document" "ingest" {
     ]
   }
 
+  # Alerts on arrival (alerts.tf): after each stored report, ingest lists that
+  # domain's reports of that day, the digests of earlier days and the stored
+  # alerts, reads them and writes the alerts it opens or refreshes.
+  statement {
+    sid       = "ListReportsDigestsAndAlerts"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.reports_prefix}*", "${local.digests_prefix}*", "${local.alerts_prefix}*"]
+    }
+  }
+
+  statement {
+    sid     = "ReadDigestsAndAlerts"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${local.bucket_arn}/${local.digests_prefix}*",
+      "${local.bucket_arn}/${local.alerts_prefix}*",
+    ]
+  }
+
+  statement {
+    sid       = "WriteAlerts"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arn}/${local.alerts_prefix}*"]
+  }
+
   statement {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -103,6 +133,15 @@ data "aws_iam_policy_document" "ingest" {
     sid       = "OnFailureDestination"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.failures.arn]
+  }
+
+  dynamic "statement" {
+    for_each = local.alerts_enabled ? [1] : []
+    content {
+      sid       = "PublishAlerts"
+      actions   = ["sns:Publish"]
+      resources = aws_sns_topic.alerts[*].arn
+    }
   }
 
   dynamic "statement" {
@@ -123,8 +162,8 @@ resource "aws_iam_role_policy" "ingest" {
 
 resource "aws_lambda_function" "ingest" {
   #checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to an on-failure destination (aws_lambda_function_event_invoke_config.ingest, SQS), which keeps the error as well as the event; a DLQ would be a second, poorer copy.
-  #checkov:skip=CKV_AWS_117:The function talks only to S3 through its public endpoint, limited by its IAM policy; a VPC would add NAT or endpoint costs and no further limit.
-  #checkov:skip=CKV_AWS_173:The environment holds a bucket name, prefixes and domain names, no secrets; Lambda encrypts it at rest with an AWS-managed key.
+  #checkov:skip=CKV_AWS_117:The function talks only to S3 and SNS through their public endpoints, limited by its IAM policy; a VPC would add NAT or endpoint costs and no further limit.
+  #checkov:skip=CKV_AWS_173:The environment holds a bucket name, prefixes, domain names, alert thresholds and the alert topic's ARN, no secrets; Lambda encrypts it at rest with an AWS-managed key.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile that the packaging script does not produce; the zip's hash is pinned by source_code_hash.
   function_name                  = "${var.name}-ingest"
   description                    = "stsguard: SMTP TLS report mail from SES -> normalized reports in S3"
@@ -147,6 +186,8 @@ resource "aws_lambda_function" "ingest" {
         STSGUARD_REQUIRE_DKIM    = tostring(var.require_dkim)
       },
       length(var.domains) > 0 ? { STSGUARD_DOMAINS = join(",", var.domains) } : {},
+      var.failure_jump == null ? {} : { STSGUARD_FAILURE_JUMP = tostring(var.failure_jump) },
+      local.alert_environment,
     )
   }
 

@@ -8,11 +8,12 @@
 #   <store_prefix>rejected/day=YYYY-MM-DD/<id>.json             rejection records
 #   <store_prefix>rejected/day=YYYY-MM-DD/conflict-<id>-<sha>.json  conflicting redeliveries
 #   <store_prefix>digests/day=YYYY-MM-DD.{json,html,eml,sent}   digests
+#   <store_prefix>alerts/v1/domain=<d>/<rule>-<hash>.json      alerts (alerts.tf)
 #   <store_prefix>raw/https/day=YYYY-MM-DD/<sha256>.body        bodies POSTed to the HTTPS receiver
 #   athena-results/                                            Athena query results
 #
 # This file: shared values and the bucket. ses.tf, ingest.tf, digest.tf,
-# receive.tf, glue.tf and alarms.tf hold the rest.
+# receive.tf, alerts.tf, glue.tf and alarms.tf hold the rest.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -29,6 +30,7 @@ locals {
   reports_prefix  = "${var.store_prefix}reports/"
   rejected_prefix = "${var.store_prefix}rejected/"
   digests_prefix  = "${var.store_prefix}digests/"
+  alerts_prefix   = "${var.store_prefix}alerts/"
   athena_prefix   = "athena-results/"
   # Bodies received by the HTTPS receiver (receive.tf), kept as they came.
   raw_https_prefix = "${var.store_prefix}raw/https/"
@@ -134,8 +136,8 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
     }
   }
 
-  # Reports, rejection records and digests have no expiration. Every prefix:
-  # old versions go, and so do abandoned multipart uploads.
+  # Reports, rejection records, digests and alerts have no expiration. Every
+  # prefix: old versions go, and so do abandoned multipart uploads.
   rule {
     id     = "noncurrent-versions-and-uploads"
     status = "Enabled"

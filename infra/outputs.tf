@@ -135,6 +135,11 @@ output "athena_workgroup_name" {
   value       = var.create_athena_workgroup ? aws_athena_workgroup.this[0].name : null
 }
 
+output "alert_topic_arn" {
+  description = "ARN of the SNS topic the functions publish alert messages to (null when alerts is false). Subscribe to it for other destinations: HTTPS endpoints, SQS queues, functions that forward to a chat tool."
+  value       = local.alerts_enabled ? aws_sns_topic.alerts[0].arn : null
+}
+
 output "alarm_names" {
   description = "Names of the CloudWatch alarms."
   value = concat(

@@ -43,7 +43,7 @@ variable "incoming_prefix" {
 }
 
 variable "store_prefix" {
-  description = "Key prefix put before reports/, rejected/, digests/ and raw/https/ (STSGUARD_STORE_PREFIX). Empty by default."
+  description = "Key prefix put before reports/, rejected/, digests/, alerts/ and raw/https/ (STSGUARD_STORE_PREFIX). Empty by default."
   type        = string
   default     = ""
 
@@ -344,7 +344,7 @@ variable "digest_read_concurrency" {
 }
 
 variable "failure_jump" {
-  description = "Failure-rate jump, in percentage points, from which the digest calls a domain out (STSGUARD_FAILURE_JUMP). Null: not set, the function's default applies."
+  description = "Failure-rate jump, in percentage points, from which the digest calls a domain out and the failure-jump alert fires (STSGUARD_FAILURE_JUMP, passed to the digest and ingest functions). Null: not set, the functions' default applies."
   type        = number
   default     = null
 
@@ -373,6 +373,70 @@ variable "digest_time_zone" {
   validation {
     condition     = can(regex("^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", var.digest_time_zone))
     error_message = "digest_time_zone must be an IANA time zone name such as UTC or Europe/Berlin."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Alerts (alerts.tf)
+
+variable "alerts" {
+  description = "Create the SNS topic <name>-alerts to which the ingest and digest functions publish alert messages (STSGUARD_ALERT_TOPIC_ARN), with sns:Publish for their roles. False: no topic; the functions still evaluate alerts and store them under alerts/v1/, and `stsguard alerts` lists them."
+  type        = bool
+  default     = true
+}
+
+variable "alert_emails" {
+  description = "Addresses subscribed to the alert topic (protocol email). SNS mails each a confirmation request; nothing is delivered to an address until its recipient confirms. Ignored when alerts is false."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.alert_emails : can(regex("^[^@\\s<>,]+@[^@\\s<>,]+\\.[A-Za-z]{2,}$", a))])
+    error_message = "alert_emails must be plain addresses such as ops@example.com."
+  }
+}
+
+variable "alert_testing_share_percent" {
+  description = "Share of a day's sessions, in percent, above which a result type that stops mail raises a stopping-failure alert when the policy does not enforce, as in MTA-STS testing mode (STSGUARD_ALERT_TESTING_SHARE). Under an enforcing policy (MTA-STS enforce, or DANE) a single failure raises it."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alert_testing_share_percent >= 0 && var.alert_testing_share_percent <= 100
+    error_message = "alert_testing_share_percent must be from 0 to 100."
+  }
+}
+
+variable "alert_remind_hours" {
+  description = "Hours after which an alert that is still open is announced again (STSGUARD_ALERT_REMIND_HOURS)."
+  type        = number
+  default     = 24
+
+  validation {
+    condition     = var.alert_remind_hours >= 1 && floor(var.alert_remind_hours) == var.alert_remind_hours
+    error_message = "alert_remind_hours must be a whole number of at least 1."
+  }
+}
+
+variable "alert_max_messages_per_run" {
+  description = "Alert messages one function run publishes at most (STSGUARD_ALERT_MAX_MESSAGES); the alerts beyond are named in one summary message."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.alert_max_messages_per_run >= 1 && floor(var.alert_max_messages_per_run) == var.alert_max_messages_per_run
+    error_message = "alert_max_messages_per_run must be a whole number of at least 1."
+  }
+}
+
+variable "alert_silence_days" {
+  description = "Days without reports after which a regular reporter of a domain, or an expected domain (domains), counts as silent (STSGUARD_ALERT_SILENCE_DAYS)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.alert_silence_days >= 1 && var.alert_silence_days <= 14 && floor(var.alert_silence_days) == var.alert_silence_days
+    error_message = "alert_silence_days must be a whole number from 1 to 14."
   }
 }
 

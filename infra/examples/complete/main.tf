@@ -62,6 +62,7 @@ module "stsguard" {
   receive_token   = var.receive_token
 
   alarm_sns_topic_arn = var.alarm_sns_topic_arn
+  alert_emails        = var.alert_emails
   force_destroy       = false
 
   tags = { "env" = "example" }

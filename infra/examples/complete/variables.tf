@@ -34,6 +34,12 @@ variable "alarm_sns_topic_arn" {
   default     = null
 }
 
+variable "alert_emails" {
+  description = "Addresses subscribed to the alert topic; each must confirm the subscription from the mail SNS sends."
+  type        = list(string)
+  default     = []
+}
+
 variable "enable_digest" {
   description = "Deploy the digest function; needs dist/stsguard-digest.zip from scripts/package.sh."
   type        = bool
