@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The ingest and receive Lambdas' dependency trees: the library with feature s3
-# only, so neither the SES client, nor the linter (toml, the plan reader), nor
-# the CLI (clap, anyhow, indicatif), nor the live probes are
-# compiled into them. Prints the crate counts of the three Lambda functions.
+# The ingest and receive Lambdas' dependency trees: the library with features
+# s3 (and sns for ingest's alert messages) only, so neither the SES client, nor
+# the linter (toml, the plan reader), nor the CLI (clap, anyhow, indicatif),
+# nor the live probes are compiled into them. Prints the crate counts of the
+# three Lambda functions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree() { cargo tree -p "$1" -e normal,build --prefix none | sed 's/ (\*)$//' | sort -u; }

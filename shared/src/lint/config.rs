@@ -161,7 +161,7 @@ impl Ignore {
 }
 
 /// A parsed configuration. The default changes nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LintConfig {
     /// The policy domains to lint (lower case, no trailing dot); `None` lints
     /// every domain of the plan.
@@ -174,6 +174,9 @@ pub struct LintConfig {
     pub ignores: Vec<Ignore>,
     /// Zones managed outside the plan, by id.
     pub zones: Vec<ZoneMapping>,
+    /// The `[alerts]` thresholds for `stsguard alerts` (the defaults when
+    /// the table is absent; its expected domains are `domains` above).
+    pub alerts: crate::alerts::AlertConfig,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +192,20 @@ struct RawConfig {
     ignore: Option<Spanned<Vec<Spanned<RawIgnore>>>>,
     #[serde(default)]
     zone: Option<Spanned<Vec<Spanned<RawZone>>>>,
+    #[serde(default)]
+    alerts: Option<Spanned<RawAlerts>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    testing_share_percent: Option<Spanned<f64>>,
+    failure_jump_points: Option<Spanned<f64>>,
+    silence_days: Option<Spanned<i64>>,
+    reporter_min_days: Option<Spanned<i64>>,
+    remind_after_hours: Option<Spanned<i64>>,
+    min_interval_minutes: Option<Spanned<i64>>,
+    max_messages_per_run: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +236,68 @@ struct RawIgnore {
 struct At<'t>(&'t str);
 
 impl At<'_> {
+    /// The `[alerts]` table, each value within its range.
+    fn alerts(&self, raw: &RawAlerts) -> Result<crate::alerts::AlertConfig, LintConfigError> {
+        let mut c = crate::alerts::AlertConfig::default();
+        let float = |v: &Option<Spanned<f64>>, key: &str, lo: f64, hi: f64, into: &mut f64| {
+            if let Some(v) = v {
+                let x = *v.get_ref();
+                if !(lo..=hi).contains(&x) {
+                    return Err(self.err(
+                        v.span(),
+                        format!("alerts.{key}"),
+                        format!("expected a number from {lo} to {hi}"),
+                    ));
+                }
+                *into = x;
+            }
+            Ok(())
+        };
+        float(
+            &raw.testing_share_percent,
+            "testing_share_percent",
+            0.0,
+            100.0,
+            &mut c.testing_share_percent,
+        )?;
+        float(
+            &raw.failure_jump_points,
+            "failure_jump_points",
+            0.0,
+            100.0,
+            &mut c.failure_jump_points,
+        )?;
+        let whole =
+            |v: &Option<Spanned<i64>>, key: &str, lo: i64, hi: i64| -> Result<Option<i64>, LintConfigError> {
+                match v {
+                    None => Ok(None),
+                    Some(v) if (lo..=hi).contains(v.get_ref()) => Ok(Some(*v.get_ref())),
+                    Some(v) => Err(self.err(
+                        v.span(),
+                        format!("alerts.{key}"),
+                        format!("expected a whole number from {lo} to {hi}"),
+                    )),
+                }
+            };
+        let narrow = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        if let Some(n) = whole(&raw.silence_days, "silence_days", 1, 14)? {
+            c.silence_days = narrow(n);
+        }
+        if let Some(n) = whole(&raw.reporter_min_days, "reporter_min_days", 1, 14)? {
+            c.reporter_min_days = narrow(n);
+        }
+        if let Some(n) = whole(&raw.remind_after_hours, "remind_after_hours", 1, 24 * 365)? {
+            c.remind_after_hours = narrow(n);
+        }
+        if let Some(n) = whole(&raw.min_interval_minutes, "min_interval_minutes", 0, 24 * 60)? {
+            c.min_interval_minutes = narrow(n);
+        }
+        if let Some(n) = whole(&raw.max_messages_per_run, "max_messages_per_run", 1, 1000)? {
+            c.max_messages_per_run = usize::try_from(n).unwrap_or(1);
+        }
+        Ok(c)
+    }
+
     fn err(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> LintConfigError {
         let start = span.start.min(self.0.len());
         let before = self.0.get(..start).unwrap_or_default();
@@ -470,6 +549,10 @@ impl LintConfig {
                     e
                 })?;
         }
+        if let Some(a) = &raw.alerts {
+            config.alerts = at.alerts(a.get_ref())?;
+        }
+        config.alerts.domains = config.domains.clone().unwrap_or_default();
         Ok(config)
     }
 

@@ -58,7 +58,37 @@ fn the_example_file_parses_to_what_it_says() {
     );
     assert_eq!(c.ignores.len(), 2);
     assert_eq!(c.ignores[1].rule, None);
+    // The [alerts] table states the defaults, and the domains are expected.
+    assert_eq!(
+        c.alerts,
+        stsguard::alerts::AlertConfig {
+            domains: vec!["example.com".into(), "example.org".into()],
+            ..stsguard::alerts::AlertConfig::default()
+        }
+    );
     assert_eq!(LintConfig::parse("").unwrap(), LintConfig::default());
+}
+
+#[test]
+fn alert_thresholds_are_read_and_checked() {
+    let c = LintConfig::parse(
+        "[alerts]\ntesting_share_percent = 12.5\nsilence_days = 3\nmax_messages_per_run = 5\n",
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            c.alerts.testing_share_percent,
+            c.alerts.silence_days,
+            c.alerts.max_messages_per_run
+        ),
+        (12.5, 3, 5)
+    );
+    let e = err("[alerts]\nsilence_days = 30\n");
+    assert_eq!((e.key.as_str(), e.line), ("alerts.silence_days", Some(2)));
+    let e = err("[alerts]\ntesting_share_percent = 150\n");
+    assert_eq!(e.key, "alerts.testing_share_percent");
+    let e = err("[alerts]\nsilence = 3\n");
+    assert!(e.to_string().contains("silence"), "{e}");
 }
 
 #[test]

@@ -28,6 +28,11 @@ expected domain, --domain, without reports for 2 days). Each alert is
 announced once when it opens, again after 24 hours if it still holds, and
 once when it clears.
 
+The thresholds above are defaults: --config stsguard.toml reads them from
+its [alerts] table (testing_share_percent, failure_jump_points,
+silence_days, reporter_min_days, remind_after_hours, min_interval_minutes,
+max_messages_per_run) and the expected domains from its `domains`.
+
 In AWS the ingest and digest functions evaluate alerts and publish the
 messages to SNS; --evaluate does the daily evaluation for a local store,
 using the stored digests of earlier days (run `stsguard digest` for them).";
@@ -55,9 +60,15 @@ pub(crate) struct Args {
     #[arg(long, value_name = "YYYY-MM-DD", requires = "evaluate")]
     day: Option<NaiveDate>,
 
-    /// A domain expected to report every day (repeatable; with --evaluate).
+    /// A domain expected to report every day (repeatable; with --evaluate;
+    /// added to the configuration file's `domains`).
     #[arg(long = "domain", value_name = "DOMAIN", requires = "evaluate")]
     domains: Vec<String>,
+
+    /// The thresholds: the `[alerts]` table of this file (and its `domains`,
+    /// expected to report every day); with --evaluate.
+    #[arg(long, value_name = "stsguard.toml", requires = "evaluate")]
+    config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -99,14 +110,16 @@ async fn list<S: ObjectStore>(store: &S, args: &Args) -> Result<ExitCode> {
         let day = args
             .day
             .unwrap_or_else(|| stsguard::digest::day_before(now.date_naive()));
-        let config = AlertConfig {
-            domains: args
-                .domains
-                .iter()
-                .map(|d| stsguard::names::normalize(d))
-                .collect(),
-            ..AlertConfig::default()
+        let mut config = match &args.config {
+            Some(path) => super::lint::read_config(path)?.alerts,
+            None => AlertConfig::default(),
         };
+        for d in &args.domains {
+            let d = stsguard::names::normalize(d);
+            if !config.domains.contains(&d) {
+                config.domains.push(d);
+            }
+        }
         let scope = Scope {
             day,
             kind: Evaluation::Daily,

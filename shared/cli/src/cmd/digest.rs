@@ -176,6 +176,17 @@ async fn digest_with<S: ObjectStore>(
     now: DateTime<Utc>,
     send: bool,
 ) -> Result<RunOutcome> {
+    // The open alerts of the store (`stsguard alerts --evaluate` keeps them)
+    // are listed in the digest.
+    let mut config = config.clone();
+    config.open_alerts = stsguard::alerts::run::stored_alerts(store)
+        .await
+        .context("cannot read the store's alerts")?
+        .iter()
+        .filter(|a| a.state == stsguard::alerts::State::Open)
+        .map(stsguard::alerts::Alert::listed)
+        .collect();
+    let config = &config;
     let outcome = if send {
         let mailer = SesMailer::from_env().await;
         run_digest(store, &mailer, config, day, now, true).await

@@ -218,7 +218,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// Reads and parses `--config`; errors name the file, then the line and key.
-fn read_config(path: &std::path::Path) -> Result<LintConfig> {
+pub(crate) fn read_config(path: &std::path::Path) -> Result<LintConfig> {
     let bytes = read_file(
         path,
         stsguard::lint::config::MAX_CONFIG_BYTES as u64 + 1,
