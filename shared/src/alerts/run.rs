@@ -255,7 +255,21 @@ pub async fn run<S: ObjectStore, N: Notifier>(
     let mut by_key: BTreeMap<AlertKey, &Firing> = firing.iter().map(|f| (f.key(), f)).collect();
 
     let existing = stored_alerts(store).await?;
-    let mut steps: Vec<(AlertKey, Option<Alert>, Option<Notice>)> = Vec::new();
+    // When a message last went out per domain and rule (over all subjects):
+    // at most one per [`AlertConfig::min_interval_minutes`].
+    let mut last_sent: BTreeMap<(String, Rule), DateTime<Utc>> = BTreeMap::new();
+    for a in &existing {
+        if let Some(t) = a
+            .last_notified
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        {
+            let t = t.with_timezone(&Utc);
+            let e = last_sent.entry((a.domain.clone(), a.rule)).or_insert(t);
+            *e = (*e).max(t);
+        }
+    }
+    let mut steps: Vec<(AlertKey, Option<&Alert>, Option<Alert>, Option<Notice>)> = Vec::new();
     for a in &existing {
         // On arrival, only the domain being evaluated is touched.
         if domain.is_some_and(|d| d != a.domain) {
@@ -264,20 +278,45 @@ pub async fn run<S: ObjectStore, N: Notifier>(
         let key = AlertKey::new(&a.domain, a.rule, &a.subject);
         let f = by_key.remove(&key);
         let (next, notice) = step(Some(a), f, day, kind, now, config);
-        steps.push((key, next, notice));
+        steps.push((key, Some(a), next, notice));
     }
-    for (key, f) in by_key {
-        let (next, notice) = step(None, Some(f), day, kind, now, config);
-        steps.push((key, next, notice));
+    // New ones in the evaluation's order (domain, rule, subject).
+    for f in &firing {
+        let key = f.key();
+        if by_key.remove(&key).is_some() {
+            let (next, notice) = step(None, Some(f), day, kind, now, config);
+            steps.push((key, None, next, notice));
+        }
     }
+    let interval = Duration::minutes(i64::from(config.min_interval_minutes));
 
     let mut report = AlertRun {
         firing: firing.len(),
         ..AlertRun::default()
     };
     let mut summarized: Vec<String> = Vec::new();
-    for (key, next, notice) in steps {
-        let Some(alert) = next else { continue };
+    for (key, prev, next, mut notice) in steps {
+        let Some(mut alert) = next else { continue };
+        if notice.is_some() {
+            let group = (alert.domain.clone(), alert.rule);
+            // The alert's own last message is outside the interval (or [`step`]
+            // would have sent none), so a recent one is another alert's.
+            let recent = last_sent.get(&group).is_some_and(|t| now - *t < interval);
+            if recent {
+                // Another alert of this domain and rule was announced within
+                // the interval: this one waits for a later run, as it was.
+                match notice {
+                    Some(Notice::Resolved) => continue,
+                    _ => {
+                        alert.announced = prev.is_some_and(|p| p.announced && p.state == State::Open);
+                        alert.last_notified = prev.and_then(|p| p.last_notified.clone());
+                    }
+                }
+                notice = None;
+            } else {
+                last_sent.insert(group, now);
+            }
+        }
         if let Some(notice) = notice {
             if report.messages < config.max_messages_per_run {
                 let body = MessageBody {

@@ -713,3 +713,68 @@ fn sns_endpoint_alert_messages_are_published_to_the_topic() {
         .unwrap();
     assert_eq!(stsguard_test_support::s3::sns_published(&topic).len(), 1);
 }
+
+#[test]
+fn one_message_per_domain_and_rule_per_hour_across_result_types() {
+    let day = date(D);
+    let store = MemoryStore::new();
+    let config = AlertConfig::default();
+    let notifier = Recorder::default();
+    ingest_raw(
+        &store,
+        &raw(
+            "Google",
+            day,
+            "a.example",
+            "enforce",
+            80,
+            vec![("certificate-expired", 10), ("starttls-not-supported", 10)],
+        ),
+    );
+    let scope = Scope {
+        day,
+        kind: Evaluation::Arrival,
+        domain: Some("a.example"),
+    };
+    let paths = AlertPaths::default();
+    let r = block_on(run(&store, &notifier, &paths, &config, scope, at(day, 30))).unwrap();
+    assert_eq!((r.firing, r.messages, r.open), (2, 1, 2));
+    // Half an hour later: still within the hour, nothing.
+    let r = block_on(run(
+        &store,
+        &notifier,
+        &paths,
+        &config,
+        scope,
+        at(day, 30) + Duration::minutes(30),
+    ))
+    .unwrap();
+    assert_eq!(r.messages, 0);
+    // After the hour the second result type is announced, once.
+    let r = block_on(run(
+        &store,
+        &notifier,
+        &paths,
+        &config,
+        scope,
+        at(day, 31) + Duration::minutes(5),
+    ))
+    .unwrap();
+    assert_eq!(r.messages, 1);
+    let r = block_on(run(&store, &notifier, &paths, &config, scope, at(day, 33))).unwrap();
+    assert_eq!(r.messages, 0);
+    let subjects: Vec<String> = notifier
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(s, _)| s.clone())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "[stsguard] ALERT a.example: certificate-expired failures",
+            "[stsguard] ALERT a.example: starttls-not-supported failures"
+        ]
+    );
+}
