@@ -226,6 +226,15 @@ pub async fn stored_alerts<S: ObjectStore>(store: &S) -> Result<Vec<Alert>, Stor
     Ok(out)
 }
 
+/// One alert's move in a run: its key, its stored state, its next state and
+/// the message [`step`] says is due.
+struct Move<'a> {
+    key: AlertKey,
+    prev: Option<&'a Alert>,
+    next: Option<Alert>,
+    notice: Option<Notice>,
+}
+
 /// What one run evaluates.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
@@ -269,7 +278,7 @@ pub async fn run<S: ObjectStore, N: Notifier>(
             *e = (*e).max(t);
         }
     }
-    let mut steps: Vec<(AlertKey, Option<&Alert>, Option<Alert>, Option<Notice>)> = Vec::new();
+    let mut steps: Vec<Move<'_>> = Vec::new();
     for a in &existing {
         // On arrival, only the domain being evaluated is touched.
         if domain.is_some_and(|d| d != a.domain) {
@@ -278,14 +287,24 @@ pub async fn run<S: ObjectStore, N: Notifier>(
         let key = AlertKey::new(&a.domain, a.rule, &a.subject);
         let f = by_key.remove(&key);
         let (next, notice) = step(Some(a), f, day, kind, now, config);
-        steps.push((key, Some(a), next, notice));
+        steps.push(Move {
+            key,
+            prev: Some(a),
+            next,
+            notice,
+        });
     }
     // New ones in the evaluation's order (domain, rule, subject).
     for f in &firing {
         let key = f.key();
         if by_key.remove(&key).is_some() {
             let (next, notice) = step(None, Some(f), day, kind, now, config);
-            steps.push((key, None, next, notice));
+            steps.push(Move {
+                key,
+                prev: None,
+                next,
+                notice,
+            });
         }
     }
     let interval = Duration::minutes(i64::from(config.min_interval_minutes));
@@ -295,7 +314,13 @@ pub async fn run<S: ObjectStore, N: Notifier>(
         ..AlertRun::default()
     };
     let mut summarized: Vec<String> = Vec::new();
-    for (key, prev, next, mut notice) in steps {
+    for Move {
+        key,
+        prev,
+        next,
+        mut notice,
+    } in steps
+    {
         let Some(mut alert) = next else { continue };
         if notice.is_some() {
             let group = (alert.domain.clone(), alert.rule);
