@@ -35,6 +35,8 @@
 
 pub mod alerts;
 #[cfg(feature = "lint")]
+pub mod dane;
+#[cfg(feature = "lint")]
 pub mod diag;
 pub mod digest;
 pub mod envconf;

@@ -379,6 +379,27 @@ pub static RULES: &[Rule] = &[
         rfc: "RFC 8460 §3, §5.3, §5.4",
     },
     Rule {
+        id: "DAN001",
+        title: "malformed TLSA record",
+        severity: Severity::Error,
+        help: "A TLSA record must be `USAGE SELECTOR MATCHING HEX` with usage 2 or 3 (0-3 and 255 are assigned), selector 0 or 1, matching type 0, 1 or 2, and a SHA-256 (32 bytes) or SHA-512 (64 bytes) digest of the right length. Senders ignore a record they cannot parse; with no usable record left, DANE senders report `tlsa-invalid`.",
+        rfc: "RFC 6698 §2, RFC 7671 §5",
+    },
+    Rule {
+        id: "DAN002",
+        title: "TLSA usage not for SMTP (PKIX-TA or PKIX-EE)",
+        severity: Severity::Warning,
+        help: "SMTP senders treat usages 0 (PKIX-TA) and 1 (PKIX-EE) as unusable: there is no web PKI to check an MX host against. Publish 3 1 1 (the server key) or 2 1 1 (the issuing CA's key) instead.",
+        rfc: "RFC 7672 §3.1.3",
+    },
+    Rule {
+        id: "DAN003",
+        title: "a single TLSA record: no rollover",
+        severity: Severity::Warning,
+        help: "An MX host with one usable TLSA record fails every DANE sender (`tlsa-invalid`) the moment its key or certificate changes. Publish the next key's record beside the current one before each rollover (current + next), or a 2 1 1 record of the issuing CA beside the 3 1 1.",
+        rfc: "RFC 7671 §8.1, §8.4",
+    },
+    Rule {
         id: "PLN001",
         title: "MTA-STS part not attributed to a domain",
         severity: Severity::Warning,
@@ -420,21 +441,25 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
+/// The rule families, by ID prefix, in catalogue order.
+pub const FAMILIES: [(&str, &str); 7] = [
+    ("STS", "`_mta-sts` TXT record"),
+    ("TLR", "`_smtp._tls` TLSRPT record"),
+    ("POL", "Policy file (`mta-sts.txt`)"),
+    ("XCK", "Cross-checks (records, policy, MX set, plan history)"),
+    ("NET", "Live checks (DNS, HTTPS, SMTP)"),
+    ("DAN", "DANE for SMTP: TLSA records (RFC 7672)"),
+    ("PLN", "What a Terraform plan cannot tell"),
+];
+
 /// The catalogue as a Markdown page (the repository's `docs/rules.md`): one
 /// table per family, each rule with its default severity, title, help and RFC
 /// sections.
 pub fn markdown() -> String {
     use std::fmt::Write as _;
-    const FAMILIES: [(&str, &str); 6] = [
-        ("STS", "`_mta-sts` TXT record"),
-        ("TLR", "`_smtp._tls` TLSRPT record"),
-        ("POL", "Policy file (`mta-sts.txt`)"),
-        ("XCK", "Cross-checks (records, policy, MX set, plan history)"),
-        ("NET", "Live checks (DNS, HTTPS, SMTP)"),
-        ("PLN", "What a Terraform plan cannot tell"),
-    ];
+    let mut o = String::new();
     let cell = |s: &str| s.replace('|', "\\|");
-    let mut o = String::from(
+    o.push_str(
         "# Lint rules\n\n\
          Generated from the rule catalogue (`shared/src/lint/catalogue.rs`); \
          `stsguard explain RULE` prints the same text. IDs are stable: a new rule gets a new ID, \

@@ -75,6 +75,7 @@ pub(crate) fn lint_plan_extended(
     config.attribute(&mut policies);
     let domains = all_plan_domains(plan, &policies);
     let mut out = misplaced_records(plan);
+    out.extend(tlsa_records(plan));
     for d in &domains {
         let parts = planned_parts(plan, &policies, d);
         let found = lint_planned_domain(plan, &parts, d);
@@ -401,6 +402,71 @@ fn is_mta_sts_part(r: &PlannedRecord) -> bool {
 }
 
 /// STS008 and TLR008: records at names senders never look at.
+/// The planned TLSA records (DAN001-DAN003): each record's syntax, usages
+/// SMTP cannot use, and `_25._tcp` RRsets without a second usable record.
+fn tlsa_records(plan: &Plan) -> Vec<Finding> {
+    use crate::dane::{parse_tlsa, smtp_host};
+    let mut out = Vec::new();
+    // Usable records per owner name, with the address of the last resource.
+    let mut usable: std::collections::BTreeMap<&str, (usize, &str)> = std::collections::BTreeMap::new();
+    for r in plan
+        .records
+        .iter()
+        .filter(|r| r.rtype == "TLSA" && r.action != Action::Delete && !r.unknown && r.fqdn.contains('.'))
+    {
+        let host = smtp_host(&r.fqdn);
+        let domain = host.unwrap_or(&r.fqdn);
+        for v in &r.values {
+            let text = String::from_utf8_lossy(&v.concat()).into_owned();
+            match parse_tlsa(&text) {
+                Err(e) => out.push(
+                    Finding::new(
+                        "DAN001",
+                        domain,
+                        format!(
+                            "TLSA record {} at {}: {e}",
+                            crate::text::quoted(text.as_bytes()),
+                            r.fqdn
+                        ),
+                    )
+                    .with_address(Some(&r.address)),
+                ),
+                Ok(t) if host.is_some() && !t.usable_for_smtp() => out.push(
+                    Finding::new(
+                        "DAN002",
+                        domain,
+                        format!(
+                            "TLSA record {t} at {}: usage {} is not usable for SMTP; DANE senders ignore it",
+                            r.fqdn, t.params.0
+                        ),
+                    )
+                    .with_address(Some(&r.address)),
+                ),
+                Ok(_) => {
+                    let e = usable.entry(r.fqdn.as_str()).or_insert((0, r.address.as_str()));
+                    e.0 += 1;
+                    e.1 = r.address.as_str();
+                }
+            }
+        }
+    }
+    for (owner, (n, address)) in usable {
+        if let (1, Some(host)) = (n, smtp_host(owner)) {
+            out.push(
+                Finding::new(
+                    "DAN003",
+                    host,
+                    format!(
+                        "{owner} has one usable TLSA record: the next key or certificate of {host} breaks DANE delivery until a record for it is published; publish it beside the current one"
+                    ),
+                )
+                .with_address(Some(address)),
+            );
+        }
+    }
+    out
+}
+
 fn misplaced_records(plan: &Plan) -> Vec<Finding> {
     let mut out = Vec::new();
     for r in plan

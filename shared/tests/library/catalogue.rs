@@ -125,3 +125,16 @@ fn docs_rules_md_is_the_catalogue() {
         "docs/rules.md is not the catalogue: STSGUARD_BLESS=1 cargo test -p stsguard --test library catalogue"
     );
 }
+
+#[test]
+fn every_rule_belongs_to_a_family_of_the_docs() {
+    for r in stsguard::lint::RULES {
+        assert!(
+            stsguard::lint::catalogue::FAMILIES
+                .iter()
+                .any(|(prefix, _)| r.id.starts_with(prefix)),
+            "{} has no family in catalogue::FAMILIES, so docs/rules.md would leave it out",
+            r.id
+        );
+    }
+}

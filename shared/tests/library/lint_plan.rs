@@ -619,3 +619,87 @@ fn a_record_name_without_its_zone_is_not_called_misplaced() {
     let got = rules(&with_record("_mta_sts.example.com", 300, "v=STSv1; id=1"));
     assert!(has(&got, "STS008"), "{got:?}");
 }
+
+/// The clean plan plus one TLSA resource at `name` with `records`.
+fn with_tlsa(name: &str, records: &[&str]) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&plan(
+        "20240601",
+        "20240601",
+        Some(OLD),
+        Some(OLD),
+        &["mx1.example.com"],
+    ))
+    .unwrap();
+    let values = json!({"zone_id": "Z1", "name": name, "type": "TLSA", "ttl": 3600, "records": records});
+    v["planned_values"]["root_module"]["resources"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+        "address": "aws_route53_record.tlsa", "mode": "managed", "type": "aws_route53_record", "name": "tlsa",
+        "values": values}));
+    v["resource_changes"].as_array_mut().unwrap().push(json!({
+        "address": "aws_route53_record.tlsa", "mode": "managed", "type": "aws_route53_record", "name": "tlsa",
+        "change": {"actions": ["create"], "before": null, "after": values, "after_unknown": {}}}));
+    serde_json::to_vec(&v).unwrap()
+}
+
+const EE: &str = "3 1 1 8cb0fc6c527506a053f4f14c8464bebbd6dede2738d11468dd953d7d6a3021f1";
+const TA: &str = "2 1 1 1f2e3d4c5b6a79880f1e2d3c4b5a69780f1e2d3c4b5a69780f1e2d3c4b5a6978";
+
+fn dan(got: &[(String, String, Option<String>)]) -> Vec<(String, String)> {
+    got.iter()
+        .filter(|(r, _, _)| r.starts_with("DAN"))
+        .map(|(r, s, a)| {
+            assert_eq!(a.as_deref(), Some("aws_route53_record.tlsa"));
+            (r.clone(), s.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn rfc6698_2_malformed_tlsa_fires_dan001() {
+    for bad in [
+        "3 1 1 8cb0fc6c",
+        "4 1 1 8cb0fc6c527506a053f4f14c8464bebbd6dede2738d11468dd953d7d6a3021f1",
+        "3 1 1",
+        "3 1 1 not-hex",
+    ] {
+        let got = dan(&rules(&with_tlsa("_25._tcp.mx1.example.com", &[bad, EE])));
+        assert_eq!(
+            got,
+            [
+                ("DAN001".into(), "Error".into()),
+                ("DAN003".into(), "Warning".into())
+            ],
+            "{bad}"
+        );
+    }
+    // Two well-formed, usable records: nothing.
+    assert!(dan(&rules(&with_tlsa("_25._tcp.mx1.example.com", &[EE, TA]))).is_empty());
+}
+
+#[test]
+fn rfc7672_3_1_3_pkix_usage_at_an_smtp_name_fires_dan002() {
+    let pkix = "1 1 1 8cb0fc6c527506a053f4f14c8464bebbd6dede2738d11468dd953d7d6a3021f1";
+    let got = dan(&rules(&with_tlsa("_25._tcp.mx1.example.com", &[pkix, EE, TA])));
+    assert_eq!(got, [("DAN002".into(), "Warning".into())]);
+    // The same record for a web server is not an SMTP matter.
+    assert!(dan(&rules(&with_tlsa("_443._tcp.www.example.com", &[pkix]))).is_empty());
+}
+
+#[test]
+fn rfc7671_8_1_a_single_usable_tlsa_record_fires_dan003() {
+    let got = rules(&with_tlsa("_25._tcp.mx1.example.com", &[EE]));
+    assert_eq!(dan(&got), [("DAN003".into(), "Warning".into())]);
+    let p = read_plan(&with_tlsa("_25._tcp.mx1.example.com", &[EE])).unwrap();
+    let f = lint_plan(&p).into_iter().find(|f| f.rule == "DAN003").unwrap();
+    assert_eq!(f.domain, "mx1.example.com");
+    assert!(
+        f.message
+            .contains("_25._tcp.mx1.example.com has one usable TLSA record"),
+        "{}",
+        f.message
+    );
+    // A rollover pair: nothing.
+    assert!(dan(&rules(&with_tlsa("_25._tcp.mx1.example.com", &[EE, TA]))).is_empty());
+}

@@ -15,8 +15,8 @@ the RFC sections behind it.
   stsguard explain all        every rule: ID, default severity, title
 
 Rule IDs are stable: STS* the _mta-sts record, TLR* the _smtp._tls record,
-POL* the policy file, XCK* cross-checks, NET* live checks, PLN* what a
-Terraform plan cannot tell.";
+POL* the policy file, XCK* cross-checks, NET* live checks, DAN* TLSA records
+(DANE for SMTP), PLN* what a Terraform plan cannot tell.";
 
 /// Arguments of `stsguard explain`.
 #[derive(Debug, clap::Args)]
