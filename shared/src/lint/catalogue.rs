@@ -516,7 +516,7 @@ mod tests {
             );
             assert_eq!(rule(r.id), Some(r));
         }
-        assert_eq!(RULES.len(), 55);
+        assert_eq!(RULES.len(), 58);
         assert_eq!(rule("XCK001").map(|r| r.severity), Some(Severity::Error));
         assert_eq!(rule("PLN004").map(|r| r.severity), Some(Severity::Info));
         assert!(rule("xck001").is_none() && rule("NOPE01").is_none());
