@@ -326,18 +326,21 @@ impl<S: ObjectStore, M: Mailer, N: Notifier> Handler<S, M, N> {
         )
         .await;
         let mut config = self.config.run.clone();
-        config.open_alerts = match stored_alerts(&self.store).await {
-            Ok(all) => all
-                .iter()
-                .filter(|a| a.state == State::Open)
-                .map(Alert::listed)
-                .collect(),
-            Err(e) => {
-                return Err(HandlerError::Run {
-                    day,
-                    source: e.into(),
-                })
-            }
+        // Listing the open alerts may fail like the evaluation: the digest
+        // goes out without them, and the invocation fails afterwards.
+        let alerts = match alerts {
+            Ok(run) => match stored_alerts(&self.store).await {
+                Ok(all) => {
+                    config.open_alerts = all
+                        .iter()
+                        .filter(|a| a.state == State::Open)
+                        .map(Alert::listed)
+                        .collect();
+                    Ok(run)
+                }
+                Err(e) => Err(AlertRunError::Store(e)),
+            },
+            Err(e) => Err(e),
         };
         let out = run(&self.store, &self.mailer, &config, day, now, self.config.send)
             .await

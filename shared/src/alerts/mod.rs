@@ -483,7 +483,7 @@ pub fn evaluate(
                 )
             } else {
                 format!(
-                    "{stopping}: {:.1}% of the day's sessions failed in testing mode; in enforce mode that mail would not be delivered.",
+                    "{stopping}: {:.1}% of the day's sessions failed without an enforcing policy (MTA-STS testing, or none); under enforce that mail would not be delivered.",
                     share
                 )
             };
@@ -650,6 +650,25 @@ fn silences(
     out
 }
 
+/// Whether the day's reports show that `alert`'s condition is gone (not
+/// merely unreported): for a failure, every reporter named in its evidence
+/// reported the domain that day with sessions; for a silent reporter, it
+/// reported again; for a silent domain, a report came.
+pub fn cleared(alert: &Alert, facts: &BTreeMap<String, DayFacts>) -> bool {
+    let Some(f) = facts.get(&alert.domain) else {
+        return false;
+    };
+    match alert.rule {
+        Rule::StoppingFailure | Rule::FailureJump => {
+            let seen: BTreeSet<String> = f.reporters.keys().map(|r| crate::text::escaped(r, 200)).collect();
+            f.successful.saturating_add(f.failed) > 0
+                && alert.evidence.reporters.iter().all(|r| seen.contains(r))
+        }
+        Rule::ReporterSilent => f.reporters.contains_key(&alert.subject),
+        Rule::DomainSilent => f.reports > 0,
+    }
+}
+
 /// A stored alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
@@ -670,6 +689,10 @@ pub struct Alert {
     /// When it was resolved.
     #[serde(default)]
     pub resolved_at: Option<String>,
+    /// The day of reports whose evaluation resolved it: a firing from that
+    /// day or before (a late report, a backfill) does not reopen it.
+    #[serde(default)]
+    pub resolved_day: Option<String>,
     /// When a message about it last went out.
     #[serde(default)]
     pub last_notified: Option<String>,
@@ -715,19 +738,34 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// When and how an evaluation runs, for [`step`].
+#[derive(Debug, Clone, Copy)]
+pub struct When {
+    /// The day of the reports evaluated.
+    pub day: NaiveDate,
+    /// On arrival or daily.
+    pub kind: Evaluation,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
 /// The next state of one alert and the message to send, if any: `prev` is
 /// the stored alert, `firing` the condition on the evaluated day (`None`: it
-/// does not hold on `day`). Resolution happens only when `kind` is
-/// [`Evaluation::Daily`], and never from a day before the one the alert was
-/// last seen on. Returns `None` as the state when nothing is to be stored.
+/// does not hold on that day). An open alert that does not fire is resolved
+/// only by a [`Evaluation::Daily`] run, only when `cleared` (the day's
+/// reports show the condition gone: see [`cleared`]), and never from a day
+/// before the one it was last seen on. Every change of state is announced,
+/// at most once per [`AlertConfig::min_interval_minutes`]; one that cannot be
+/// announced yet waits. Returns `None` as the state when nothing is to be
+/// stored.
 pub fn step(
     prev: Option<&Alert>,
     firing: Option<&Firing>,
-    day: NaiveDate,
-    kind: Evaluation,
-    now: DateTime<Utc>,
+    when: When,
+    cleared: bool,
     config: &AlertConfig,
 ) -> (Option<Alert>, Option<Notice>) {
+    let When { day, kind, now } = when;
     let day_s = day.to_string();
     let gap_ok = |a: &Alert, min: Duration| {
         a.last_notified
@@ -738,32 +776,32 @@ pub fn step(
     let interval = Duration::minutes(i64::from(config.min_interval_minutes));
     let remind = Duration::hours(i64::from(config.remind_after_hours.max(1)));
     // An evaluation of a day before the one the alert was last seen on (a
-    // backfill) neither resolves nor rewinds it.
-    let older = |a: &Alert, day: &str| day < a.evidence.day.as_str();
+    // backfill) neither resolves nor rewinds it; a resolved alert is not
+    // reopened by a day up to the one that resolved it.
+    let older = |a: &Alert, day: &str| {
+        day < a.evidence.day.as_str()
+            || (a.state == State::Resolved && a.resolved_day.as_deref().is_some_and(|r| day <= r))
+    };
     match (prev, firing) {
         (None, None) => (None, None),
         (Some(a), None) => {
-            if a.state == State::Resolved || kind == Evaluation::Arrival {
+            if a.state == State::Resolved || kind == Evaluation::Arrival || !cleared {
                 return (None, None);
             }
             if older(a, &day_s) {
                 return (None, None);
-            }
-            if !a.announced {
-                // Never announced: it closes without a message.
-                let mut next = a.clone();
-                next.state = State::Resolved;
-                next.resolved_at = Some(stamp(now));
-                return (Some(next), None);
             }
             if !gap_ok(a, interval) {
                 // A message went out less than the interval ago: the
                 // resolution waits for a later run.
                 return (None, None);
             }
+            // Announced even when its opening was held back: the message
+            // carries the evidence of what happened.
             let mut next = a.clone();
             next.state = State::Resolved;
             next.resolved_at = Some(stamp(now));
+            next.resolved_day = Some(day_s);
             next.last_notified = Some(stamp(now));
             (Some(next), Some(Notice::Resolved))
         }
@@ -781,6 +819,7 @@ pub fn step(
                     first_seen: stamp(now),
                     last_seen: stamp(now),
                     resolved_at: None,
+                    resolved_day: None,
                     last_notified: prev.and_then(|a| a.last_notified.clone()),
                     announced: false,
                     evidence: Evidence::default(),
@@ -802,6 +841,22 @@ pub fn step(
     }
 }
 
+/// The domain as a subject or message names it: a DNS name of letters,
+/// digits, `.`, `-` and `_` as it is; anything else (a report may carry any
+/// text there) as `(invalid domain)`.
+pub fn shown_domain(domain: &str) -> &str {
+    let ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'));
+    if ok {
+        domain
+    } else {
+        "(invalid domain)"
+    }
+}
+
 /// The short subject line of a message (ASCII, one line, at most 100
 /// characters: what SNS accepts).
 pub fn subject(alert: &Alert, notice: Notice) -> String {
@@ -816,7 +871,7 @@ pub fn subject(alert: &Alert, notice: Notice) -> String {
         Rule::ReporterSilent => "a regular reporter went silent".to_owned(),
         Rule::DomainSilent => "no reports".to_owned(),
     };
-    let raw = format!("[stsguard] {what} {}: {detail}", alert.domain);
+    let raw = format!("[stsguard] {what} {}: {detail}", shown_domain(&alert.domain));
     let ascii: String = raw
         .chars()
         .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })

@@ -7,20 +7,20 @@
 //! [`AlertConfig::max_messages_per_run`] messages go out per run; the rest
 //! are named in one summary message and count as sent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{
-    evaluate, step, subject, Alert, AlertConfig, AlertKey, Evaluation, Facts, Firing, Notice, Rule, State,
-    ALERTS_PREFIX,
+    cleared, evaluate, shown_domain, step, subject, Alert, AlertConfig, AlertKey, Evaluation, Facts, Firing,
+    Notice, Rule, State, When, ALERTS_PREFIX,
 };
 use crate::digest::explain::explain;
 use crate::digest::{Digest, DigestKeys};
 use crate::keys::Layout;
-use crate::store::{ObjectStore, StoreError};
+use crate::store::{ObjectStore, PutOutcome, StoreError};
 
 /// Where messages go (SNS in AWS; a list in tests).
 pub trait Notifier {
@@ -110,7 +110,7 @@ pub fn text(alert: &Alert, notice: Notice) -> String {
         } else {
             crate::text::escaped(&alert.subject, 200)
         },
-        alert.domain,
+        shown_domain(&alert.domain),
         alert.evidence.day,
         alert.evidence.summary
     ));
@@ -189,33 +189,47 @@ fn history_days(config: &AlertConfig) -> i64 {
     i64::from(super::REGULARITY_DAYS) + i64::from(config.silence_days.max(1))
 }
 
+/// The stored digests of the `days` days before `day` (a missing one is
+/// skipped: the roles may list `digests/`, so a GET of a missing key is a
+/// plain "not found").
 async fn history<S: ObjectStore>(
     store: &S,
     paths: &AlertPaths,
     day: NaiveDate,
-    config: &AlertConfig,
+    days: i64,
 ) -> Result<Vec<Digest>, StoreError> {
-    let stored: BTreeSet<String> = store.list(&paths.digests.prefix).await?.into_iter().collect();
-    let mut out = Vec::new();
-    for back in 1..=history_days(config) {
-        let key = paths
-            .digests
-            .key(&(day - Duration::days(back)).to_string(), "json");
-        if !stored.contains(&key) {
-            continue;
-        }
-        if let Some(b) = store.get(&key).await? {
-            if let Ok(d) = serde_json::from_slice::<Digest>(&b) {
-                out.push(d);
-            }
-        }
-    }
-    Ok(out)
+    let keys: Vec<String> = (1..=days)
+        .map(|back| {
+            paths
+                .digests
+                .key(&(day - Duration::days(back)).to_string(), "json")
+        })
+        .collect();
+    Ok(store
+        .get_many(&keys, 16)
+        .await?
+        .into_iter()
+        .flatten()
+        .filter_map(|b| serde_json::from_slice::<Digest>(&b).ok())
+        .collect())
 }
 
 /// Every stored alert, open and resolved.
 pub async fn stored_alerts<S: ObjectStore>(store: &S) -> Result<Vec<Alert>, StoreError> {
-    let keys = store.list(ALERTS_PREFIX).await?;
+    alerts_under(store, ALERTS_PREFIX).await
+}
+
+/// The stored alerts of one domain.
+pub async fn domain_alerts<S: ObjectStore>(store: &S, domain: &str) -> Result<Vec<Alert>, StoreError> {
+    alerts_under(
+        store,
+        &format!("{ALERTS_PREFIX}domain={}/", crate::keys::escape_component(domain)),
+    )
+    .await
+}
+
+async fn alerts_under<S: ObjectStore>(store: &S, prefix: &str) -> Result<Vec<Alert>, StoreError> {
+    let keys = store.list(prefix).await?;
     let mut out = Vec::new();
     for body in store.get_many(&keys, 32).await?.into_iter().flatten() {
         if let Ok(a) = serde_json::from_slice::<Alert>(&body) {
@@ -259,11 +273,20 @@ pub async fn run<S: ObjectStore, N: Notifier>(
     let Scope { day, kind, domain } = scope;
     let day_s = day.to_string();
     let facts = day_facts(store, paths, &day_s, domain, 32).await?;
-    let past = history(store, paths, day, config).await?;
+    // On arrival only the 7-day baseline is needed; daily, the fortnight of
+    // regularity and the silent days too.
+    let days = match kind {
+        Evaluation::Arrival => 7,
+        Evaluation::Daily => history_days(config),
+    };
+    let past = history(store, paths, day, days).await?;
     let firing: Vec<Firing> = evaluate(day, facts.domains(), &past, config, kind);
     let mut by_key: BTreeMap<AlertKey, &Firing> = firing.iter().map(|f| (f.key(), f)).collect();
 
-    let existing = stored_alerts(store).await?;
+    let existing = match domain {
+        Some(d) => domain_alerts(store, d).await?,
+        None => stored_alerts(store).await?,
+    };
     // When a message last went out per domain and rule (over all subjects):
     // at most one per [`AlertConfig::min_interval_minutes`].
     let mut last_sent: BTreeMap<(String, Rule), DateTime<Utc>> = BTreeMap::new();
@@ -278,15 +301,12 @@ pub async fn run<S: ObjectStore, N: Notifier>(
             *e = (*e).max(t);
         }
     }
+    let when = When { day, kind, now };
     let mut steps: Vec<Move<'_>> = Vec::new();
     for a in &existing {
-        // On arrival, only the domain being evaluated is touched.
-        if domain.is_some_and(|d| d != a.domain) {
-            continue;
-        }
         let key = AlertKey::new(&a.domain, a.rule, &a.subject);
         let f = by_key.remove(&key);
-        let (next, notice) = step(Some(a), f, day, kind, now, config);
+        let (next, notice) = step(Some(a), f, when, cleared(a, facts.domains()), config);
         steps.push(Move {
             key,
             prev: Some(a),
@@ -298,7 +318,7 @@ pub async fn run<S: ObjectStore, N: Notifier>(
     for f in &firing {
         let key = f.key();
         if by_key.remove(&key).is_some() {
-            let (next, notice) = step(None, Some(f), day, kind, now, config);
+            let (next, notice) = step(None, Some(f), when, false, config);
             steps.push(Move {
                 key,
                 prev: None,
@@ -311,9 +331,12 @@ pub async fn run<S: ObjectStore, N: Notifier>(
 
     let mut report = AlertRun {
         firing: firing.len(),
+        open: existing.iter().filter(|a| a.state == State::Open).count(),
         ..AlertRun::default()
     };
     let mut summarized: Vec<String> = Vec::new();
+    // Alerts named only in the summary: stored once the summary is out.
+    let mut deferred: Vec<(AlertKey, Vec<u8>)> = Vec::new();
     for Move {
         key,
         prev,
@@ -342,17 +365,35 @@ pub async fn run<S: ObjectStore, N: Notifier>(
                 last_sent.insert(group, now);
             }
         }
-        if let Some(notice) = notice {
-            if report.messages < config.max_messages_per_run {
-                let body = MessageBody {
+        let was_open = prev.is_some_and(|p| p.state == State::Open);
+        let is_open = alert.state == State::Open;
+        let body = serde_json::to_vec_pretty(&alert).unwrap_or_default();
+        if prev.is_none() {
+            // A new alert is claimed before anything is sent: of two runs
+            // that see it at once (two reports of the domain arriving
+            // together), one announces it. Claimed unannounced, so that a
+            // failed publish is announced by a later run.
+            let mut claim = alert.clone();
+            claim.announced = false;
+            claim.last_notified = None;
+            let claim = serde_json::to_vec_pretty(&claim).unwrap_or_default();
+            if store.put_if_absent(&key.0, claim).await? == PutOutcome::AlreadyExists {
+                continue;
+            }
+        }
+        match notice {
+            Some(notice) if report.messages < config.max_messages_per_run => {
+                let message = MessageBody {
                     notice,
                     alert: &alert,
                     text: text(&alert, notice),
                 };
-                let json = serde_json::to_string_pretty(&body).unwrap_or_default();
+                let json = serde_json::to_string_pretty(&message).unwrap_or_default();
                 notifier.publish(&subject(&alert, notice), &json).await?;
                 report.messages += 1;
-            } else {
+                store.put(&key.0, body).await?;
+            }
+            Some(notice) => {
                 summarized.push(format!(
                     "{} {} {}",
                     match notice {
@@ -360,14 +401,19 @@ pub async fn run<S: ObjectStore, N: Notifier>(
                         Notice::Reminder => "still open",
                         Notice::Resolved => "resolved",
                     },
-                    alert.domain,
+                    shown_domain(&alert.domain),
                     alert.rule.as_str()
                 ));
+                deferred.push((key, body));
             }
+            None => store.put(&key.0, body).await?,
         }
-        let body = serde_json::to_vec_pretty(&alert).unwrap_or_default();
-        store.put(&key.0, body).await?;
         report.stored += 1;
+        match (was_open, is_open) {
+            (false, true) => report.open += 1,
+            (true, false) => report.open = report.open.saturating_sub(1),
+            _ => {}
+        }
     }
     if !summarized.is_empty() {
         report.summarized = summarized.len();
@@ -390,11 +436,9 @@ pub async fn run<S: ObjectStore, N: Notifier>(
             )
             .await?;
         report.messages += 1;
+        for (key, body) in deferred {
+            store.put(&key.0, body).await?;
+        }
     }
-    report.open = stored_alerts(store)
-        .await?
-        .iter()
-        .filter(|a| a.state == State::Open)
-        .count();
     Ok(report)
 }

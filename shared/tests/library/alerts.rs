@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use stsguard::alerts::run::{run, stored_alerts, AlertPaths, Notifier, NotifyError, Scope};
-use stsguard::alerts::{evaluate, step, subject, AlertConfig, Evaluation, Facts, Notice, Rule, State};
+use stsguard::alerts::{evaluate, step, subject, AlertConfig, Evaluation, Facts, Notice, Rule, State, When};
 use stsguard::digest::{Aggregator, DigestConfig, DigestKeys};
 use stsguard::ingest::{self, IngestConfig, InputContext, InputKind};
 use stsguard::keys::Layout;
@@ -136,6 +136,10 @@ fn rules(firing: &[stsguard::alerts::Firing]) -> Vec<(String, Rule, String)> {
 }
 
 const D: &str = "2024-11-20";
+
+fn w(day: NaiveDate, kind: Evaluation, now: DateTime<Utc>) -> When {
+    When { day, kind, now }
+}
 
 #[test]
 fn a_stopping_failure_fires_under_enforce_even_once_and_in_testing_only_above_the_share() {
@@ -324,8 +328,9 @@ fn a_regular_reporter_silent_for_two_days_fires_daily_only() {
         [("a.example".into(), Rule::ReporterSilent, "Google".into())]
     );
     assert!(
-        got[0].evidence.summary.contains("15 of the 14")
-            || got[0].evidence.summary.contains("of the 14 days"),
+        got[0].evidence.summary.starts_with(
+            "Google reported this domain on 14 of the 14 days before and has sent nothing for 2 days"
+        ),
         "{}",
         got[0].evidence.summary
     );
@@ -378,41 +383,90 @@ fn one_message_per_condition_a_reminder_later_and_one_when_it_clears() {
     let firing = evaluate(day, facts.domains(), &[], &config, Evaluation::Arrival);
     let f = &firing[0];
 
-    let (a1, n1) = step(None, Some(f), day, Evaluation::Arrival, at(day, 30), &config);
+    let (a1, n1) = step(
+        None,
+        Some(f),
+        w(day, Evaluation::Arrival, at(day, 30)),
+        true,
+        &config,
+    );
     let a1 = a1.unwrap();
     assert_eq!((a1.state, n1), (State::Open, Some(Notice::Opened)));
     // The next report of the same condition: stored, no message.
-    let (a2, n2) = step(Some(&a1), Some(f), day, Evaluation::Arrival, at(day, 31), &config);
+    let (a2, n2) = step(
+        Some(&a1),
+        Some(f),
+        w(day, Evaluation::Arrival, at(day, 31)),
+        true,
+        &config,
+    );
     let a2 = a2.unwrap();
     assert_eq!(n2, None);
     assert_eq!(a2.first_seen, a1.first_seen);
     assert_ne!(a2.last_seen, a1.last_seen);
     // A day later, still holding: a reminder.
-    let (a3, n3) = step(Some(&a2), Some(f), day, Evaluation::Daily, at(day, 55), &config);
+    let (a3, n3) = step(
+        Some(&a2),
+        Some(f),
+        w(day, Evaluation::Daily, at(day, 55)),
+        true,
+        &config,
+    );
     assert_eq!(n3, Some(Notice::Reminder));
     let a3 = a3.unwrap();
     // A report without it on arrival changes nothing; the daily run resolves.
     assert_eq!(
-        step(Some(&a3), None, day, Evaluation::Arrival, at(day, 56), &config),
+        step(
+            Some(&a3),
+            None,
+            w(day, Evaluation::Arrival, at(day, 56)),
+            true,
+            &config
+        ),
         (None, None)
     );
-    let (a4, n4) = step(Some(&a3), None, day, Evaluation::Daily, at(day, 78), &config);
+    let (a4, n4) = step(
+        Some(&a3),
+        None,
+        w(day, Evaluation::Daily, at(day, 78)),
+        true,
+        &config,
+    );
     let a4 = a4.unwrap();
     assert_eq!((a4.state, n4), (State::Resolved, Some(Notice::Resolved)));
     assert!(a4.resolved_at.is_some());
     // A resolved alert stays as it is while the condition is absent.
     assert_eq!(
-        step(Some(&a4), None, day, Evaluation::Daily, at(day, 102), &config),
+        step(
+            Some(&a4),
+            None,
+            w(day, Evaluation::Daily, at(day, 102)),
+            true,
+            &config
+        ),
         (None, None)
     );
-    // Back within the hour after the last message: open, but no message yet;
-    // the next evaluation after the hour announces it.
+    // A late report of the same day does not reopen what that day resolved.
+    assert_eq!(
+        step(
+            Some(&a4),
+            Some(f),
+            w(day, Evaluation::Arrival, at(day, 80)),
+            false,
+            &config
+        ),
+        (None, None)
+    );
+    // The next day fires again within the hour after the last message: open,
+    // but no message yet; the next evaluation after the hour announces it.
+    let next = day + Duration::days(1);
+    let mut g = f.clone();
+    g.evidence.day = next.to_string();
     let (a5, n5) = step(
         Some(&a4),
-        Some(f),
-        day,
-        Evaluation::Arrival,
-        at(day, 78) + Duration::minutes(10),
+        Some(&g),
+        w(next, Evaluation::Arrival, at(day, 78) + Duration::minutes(10)),
+        false,
         &config,
     );
     let a5 = a5.unwrap();
@@ -420,10 +474,9 @@ fn one_message_per_condition_a_reminder_later_and_one_when_it_clears() {
     assert_ne!(a5.first_seen, a1.first_seen, "a new open period");
     let (a6, n6) = step(
         Some(&a5),
-        Some(f),
-        day,
-        Evaluation::Arrival,
-        at(day, 79) + Duration::minutes(5),
+        Some(&g),
+        w(next, Evaluation::Arrival, at(day, 79) + Duration::minutes(5)),
+        false,
         &config,
     );
     assert_eq!(n6, Some(Notice::Opened));
@@ -431,19 +484,39 @@ fn one_message_per_condition_a_reminder_later_and_one_when_it_clears() {
     // A backfill of an earlier day neither resolves nor rewinds it.
     let before = day - Duration::days(1);
     assert_eq!(
-        step(Some(&a3), None, before, Evaluation::Daily, at(day, 60), &config),
+        step(
+            Some(&a3),
+            None,
+            w(before, Evaluation::Daily, at(day, 60)),
+            true,
+            &config
+        ),
         (None, None)
     );
-    // An alert that was never announced closes without a message.
+    // Without positive evidence (the reporters have not reported the day),
+    // nothing is resolved.
+    assert_eq!(
+        step(
+            Some(&a3),
+            None,
+            w(day, Evaluation::Daily, at(day, 78)),
+            false,
+            &config
+        ),
+        (None, None)
+    );
+    // An alert whose opening was held back is still announced when it clears.
     let (quiet, n7) = step(
         Some(&a5),
         None,
-        day,
-        Evaluation::Daily,
-        at(day, 78) + Duration::minutes(20),
+        w(next, Evaluation::Daily, at(day, 80)),
+        true,
         &config,
     );
-    assert_eq!((quiet.unwrap().state, n7), (State::Resolved, None));
+    assert_eq!(
+        (quiet.unwrap().state, n7),
+        (State::Resolved, Some(Notice::Resolved))
+    );
 }
 
 /// Records what was published.
@@ -776,5 +849,167 @@ fn one_message_per_domain_and_rule_per_hour_across_result_types() {
             "[stsguard] ALERT a.example: certificate-expired failures",
             "[stsguard] ALERT a.example: starttls-not-supported failures"
         ]
+    );
+}
+
+#[test]
+fn a_daily_run_resolves_only_once_the_reporters_have_reported_the_day() {
+    let day = date(D);
+    let next = day + Duration::days(1);
+    let store = MemoryStore::new();
+    let config = AlertConfig::default();
+    let notifier = Recorder::default();
+    let paths = AlertPaths::default();
+    ingest_raw(
+        &store,
+        &raw(
+            "Google",
+            day,
+            "a.example",
+            "enforce",
+            90,
+            vec![("certificate-expired", 10)],
+        ),
+    );
+    let arrival = Scope {
+        day,
+        kind: Evaluation::Arrival,
+        domain: Some("a.example"),
+    };
+    block_on(run(&store, &notifier, &paths, &config, arrival, at(day, 30))).unwrap();
+    // The next day only Microsoft has reported: Google, who saw the failure,
+    // has not; the alert stays open.
+    ingest_raw(
+        &store,
+        &raw("Microsoft", next, "a.example", "enforce", 50, vec![]),
+    );
+    let daily = Scope {
+        day: next,
+        kind: Evaluation::Daily,
+        domain: None,
+    };
+    let r = block_on(run(&store, &notifier, &paths, &config, daily, at(next, 30))).unwrap();
+    assert_eq!((r.messages, r.open), (0, 1));
+    // Google's report of that day comes, clean: now it clears.
+    ingest_raw(&store, &raw("Google", next, "a.example", "enforce", 100, vec![]));
+    let r = block_on(run(&store, &notifier, &paths, &config, daily, at(next, 36))).unwrap();
+    assert_eq!((r.messages, r.open), (1, 0));
+    // A late report of the first day, with the failure, does not reopen it.
+    ingest_raw(
+        &store,
+        &Raw {
+            id: "late".into(),
+            ..raw(
+                "Google",
+                day,
+                "a.example",
+                "enforce",
+                1,
+                vec![("certificate-expired", 1)],
+            )
+        },
+    );
+    let r = block_on(run(&store, &notifier, &paths, &config, arrival, at(next, 40))).unwrap();
+    assert_eq!((r.messages, r.open), (0, 0));
+}
+
+/// Publishes `ok` messages, then fails.
+struct Flaky {
+    ok: std::sync::atomic::AtomicUsize,
+    sent: Mutex<Vec<String>>,
+}
+
+impl Notifier for Flaky {
+    async fn publish(&self, subject: &str, _body: &str) -> Result<String, NotifyError> {
+        use std::sync::atomic::Ordering;
+        if self
+            .ok
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_err()
+        {
+            return Err(NotifyError {
+                message: "SNS unavailable".into(),
+            });
+        }
+        self.sent.lock().unwrap().push(subject.to_owned());
+        Ok("m".into())
+    }
+}
+
+#[test]
+fn a_failed_publish_leaves_the_alert_to_announce_later_summary_included() {
+    let day = date(D);
+    let store = MemoryStore::new();
+    let config = AlertConfig {
+        max_messages_per_run: 2,
+        ..AlertConfig::default()
+    };
+    for n in ["a", "b", "c", "d"] {
+        ingest_raw(
+            &store,
+            &raw(
+                "Google",
+                day,
+                &format!("{n}.example"),
+                "enforce",
+                1,
+                vec![("starttls-not-supported", 1)],
+            ),
+        );
+    }
+    let paths = AlertPaths::default();
+    let scope = Scope {
+        day,
+        kind: Evaluation::Daily,
+        domain: None,
+    };
+    // Two messages go out, the summary fails: the run fails.
+    let flaky = Flaky {
+        ok: 2.into(),
+        sent: Mutex::new(Vec::new()),
+    };
+    assert!(block_on(run(&store, &flaky, &paths, &config, scope, at(day, 30))).is_err());
+    // The two announced are stored as such; the two of the summary are not.
+    let announced: Vec<bool> = block_on(stored_alerts(&store))
+        .unwrap()
+        .iter()
+        .map(|a| a.announced)
+        .collect();
+    assert_eq!(announced, [true, true, false, false]);
+    // The retry sends the two others (the per-run cap is 2) and nothing twice.
+    let again = Recorder::default();
+    let r = block_on(run(&store, &again, &paths, &config, scope, at(day, 31))).unwrap();
+    assert_eq!(r.messages, 2);
+    let subjects: Vec<String> = again.0.lock().unwrap().iter().map(|(s, _)| s.clone()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "[stsguard] ALERT c.example: starttls-not-supported failures",
+            "[stsguard] ALERT d.example: starttls-not-supported failures"
+        ]
+    );
+}
+
+#[test]
+fn a_hostile_domain_never_reaches_a_subject() {
+    let day = date(D);
+    let config = AlertConfig::default();
+    let f = stsguard::alerts::Firing {
+        domain: "bank.example: all clear\r\nfoo".into(),
+        rule: Rule::DomainSilent,
+        subject: String::new(),
+        evidence: Default::default(),
+    };
+    let (a, n) = step(
+        None,
+        Some(&f),
+        w(day, Evaluation::Daily, at(day, 30)),
+        false,
+        &config,
+    );
+    assert_eq!(n, Some(Notice::Opened));
+    assert_eq!(
+        subject(&a.unwrap(), Notice::Opened),
+        "[stsguard] ALERT (invalid domain): no reports"
     );
 }
