@@ -206,6 +206,87 @@ impl fmt::Display for Tlsa {
     }
 }
 
+/// How one TLSA record fared against a served certificate chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainMatch {
+    /// DANE-EE: the server's certificate (selector 0) or key (selector 1)
+    /// matches. RFC 7672 §3.1.1: names and expiry are not checked.
+    EndEntity,
+    /// DANE-TA: the certificate or key at this position of the chain (1 =
+    /// the issuer of the server's certificate) matches. RFC 7672 §3.1.2: the
+    /// chain up to it must be valid and the name checked as well.
+    TrustAnchor(usize),
+    /// No certificate of the chain matches.
+    None,
+    /// The record cannot match for SMTP (PKIX usages, private use).
+    Unusable,
+}
+
+/// The data a record's selector and matching type take from one DER
+/// certificate (`None` when the certificate cannot be parsed).
+#[cfg(feature = "live")]
+pub fn association(t: &Tlsa, cert_der: &[u8]) -> Option<Vec<u8>> {
+    use sha2::{Digest, Sha256, Sha512};
+    let selected: Vec<u8> = match t.selector {
+        Selector::Cert => cert_der.to_vec(),
+        Selector::Spki => {
+            let (_, cert) = x509_parser::parse_x509_certificate(cert_der).ok()?;
+            cert.tbs_certificate.subject_pki.raw.to_vec()
+        }
+        Selector::Private => return None,
+    };
+    Some(match t.matching {
+        Matching::Full => selected,
+        Matching::Sha256 => Sha256::digest(&selected).to_vec(),
+        Matching::Sha512 => Sha512::digest(&selected).to_vec(),
+        Matching::Private => return None,
+    })
+}
+
+/// Matches one record against the chain a server presented (leaf first), as
+/// an SMTP sender does (RFC 7672 §3.1): DANE-EE against the leaf only,
+/// DANE-TA against the certificates above it (a trust anchor the server does
+/// not send cannot be found; RFC 7671 §5.2.2 asks servers to send it).
+#[cfg(feature = "live")]
+pub fn match_chain(t: &Tlsa, chain: &[impl AsRef<[u8]>]) -> ChainMatch {
+    if !t.usable_for_smtp() {
+        return ChainMatch::Unusable;
+    }
+    let hit = |der: &[u8]| association(t, der).is_some_and(|d| d == t.data);
+    match t.usage {
+        Usage::DaneEe => match chain.first() {
+            Some(leaf) if hit(leaf.as_ref()) => ChainMatch::EndEntity,
+            _ => ChainMatch::None,
+        },
+        Usage::DaneTa => chain
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(_, c)| hit(c.as_ref()))
+            .map_or(ChainMatch::None, |(i, _)| ChainMatch::TrustAnchor(i)),
+        _ => ChainMatch::Unusable,
+    }
+}
+
+/// The TLSA record (`USAGE SELECTOR MATCHING HEX`) that matches `cert_der`
+/// with the given parameters, as a deployment would publish it.
+#[cfg(feature = "live")]
+pub fn record_for(usage: u8, selector: u8, matching: u8, cert_der: &[u8]) -> Option<String> {
+    let t = parse_tlsa(&format!(
+        "{usage} {selector} {matching} {}",
+        if matching == 1 {
+            "00".repeat(32)
+        } else if matching == 2 {
+            "00".repeat(64)
+        } else {
+            "30".into()
+        }
+    ))
+    .ok()?;
+    let data = association(&t, cert_der)?;
+    Some(format!("{usage} {selector} {matching} {}", crate::hex(&data)))
+}
+
 /// The MX host a TLSA owner name is for: `_25._tcp.<host>` gives `<host>`.
 pub fn smtp_host(owner: &str) -> Option<&str> {
     owner.strip_prefix("_25._tcp.").filter(|h| !h.is_empty())

@@ -86,6 +86,11 @@ impl Pki {
         Pki { ca_pem: ca.pem(), ca }
     }
 
+    /// The CA's own certificate (DER), for chains that include it.
+    pub fn ca_der(&self) -> CertificateDer<'static> {
+        self.ca.der().clone()
+    }
+
     /// A leaf certificate for `name` signed by the CA, with its key.
     pub fn leaf(&self, name: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
         let key = KeyPair::generate().unwrap();

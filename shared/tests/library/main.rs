@@ -8,6 +8,7 @@ mod alerts;
 mod batch;
 mod bomb;
 mod catalogue;
+mod dane;
 mod digest;
 mod golden;
 mod grammar;
