@@ -539,6 +539,7 @@ mod tests {
             certificate: cert,
             tls_error: None,
             certificate_facts: None,
+            chain: Vec::new(),
             elapsed: Duration::from_millis(5),
         }
     }

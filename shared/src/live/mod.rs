@@ -345,6 +345,10 @@ pub struct SmtpReport {
     pub without_sni: Option<NoSniOutcome>,
     /// What the certificate sent with SNI says, after a successful handshake.
     pub certificate_facts: Option<CertFacts>,
+    /// The certificates the server sent with SNI (DER, leaf first, at most
+    /// 10), whether the web PKI accepted them or not: what a DANE sender
+    /// matches its TLSA records against. Empty when no handshake got that far.
+    pub chain: Vec<Vec<u8>>,
     /// From connecting to the end of the probe (both connections).
     pub elapsed: Duration,
 }

@@ -56,6 +56,9 @@ pub struct TokioSmtpProbe {
     tls: Arc<ClientConfig>,
     /// The same, without SNI.
     tls_no_sni: Arc<ClientConfig>,
+    /// The certificate check of both, wrapped per handshake to record the
+    /// chain the server sent.
+    verifier: Arc<rustls::client::WebPkiServerVerifier>,
     config: SmtpConfig,
 }
 
@@ -84,16 +87,21 @@ impl TokioSmtpProbe {
             }
         }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let verifier =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| SmtpError::Config(format!("TLS: {e}")))?;
         let tls = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| SmtpError::Config(format!("TLS: {e}")))?
-            .with_root_certificates(roots)
+            .with_webpki_verifier(verifier.clone())
             .with_no_client_auth();
         let mut no_sni = tls.clone();
         no_sni.enable_sni = false;
         Ok(TokioSmtpProbe {
             tls: Arc::new(tls),
             tls_no_sni: Arc::new(no_sni),
+            verifier,
             config,
         })
     }
@@ -164,6 +172,7 @@ impl TokioSmtpProbe {
             tls_error: None,
             without_sni: None,
             certificate_facts: None,
+            chain: Vec::new(),
             elapsed: Duration::ZERO,
         };
         let tcp = match greeting.upgrade {
@@ -178,7 +187,9 @@ impl TokioSmtpProbe {
             }
             Upgrade::Ready(tcp) => tcp,
         };
-        match handshake(&self.tls, host, tcp).await? {
+        let (outcome, chain) = handshake(&self.tls, &self.verifier, host, tcp).await?;
+        report.chain = chain;
+        match outcome {
             Handshake::Done(tls) => {
                 report.tls_version = tls.get_ref().1.protocol_version().map(version_text);
                 report.certificate = Some(CertVerdict::Valid);
@@ -217,10 +228,11 @@ impl TokioSmtpProbe {
                 return None;
             }
         };
-        let outcome = tokio::time::timeout(left(), handshake(&self.tls_no_sni, host, tcp))
-            .await
-            .ok()?
-            .ok()?;
+        let (outcome, _) =
+            tokio::time::timeout(left(), handshake(&self.tls_no_sni, &self.verifier, host, tcp))
+                .await
+                .ok()?
+                .ok()?;
         Some(match outcome {
             Handshake::Done(tls) => {
                 let _ = tokio::time::timeout(left(), Conn::new(host, *tls).quit()).await;
@@ -282,20 +294,88 @@ enum Handshake {
     Failed(String),
 }
 
+/// The web PKI check, recording the chain the server sent (leaf first)
+/// whatever the verdict: DANE matches it even when the PKI rejects it.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    chain: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if let Ok(mut chain) = self.chain.lock() {
+            *chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .take(MAX_CHAIN)
+                .map(|c| c.as_ref().to_vec())
+                .collect();
+        }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// The most certificates of a served chain that are kept.
+const MAX_CHAIN: usize = 10;
+
 /// A TLS handshake over `tcp` with `config`, the certificate checked for
-/// `host`.
-async fn handshake(config: &Arc<ClientConfig>, host: &str, tcp: TcpStream) -> Result<Handshake, SmtpError> {
+/// `host` by `verifier`; with the chain the server sent (empty when the
+/// handshake ended before it).
+async fn handshake(
+    config: &Arc<ClientConfig>,
+    verifier: &Arc<rustls::client::WebPkiServerVerifier>,
+    host: &str,
+    tcp: TcpStream,
+) -> Result<(Handshake, Vec<Vec<u8>>), SmtpError> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|e| SmtpError::Config(format!("{host}: not a host name: {e}")))?;
-    let connector = TlsConnector::from(config.clone());
-    Ok(match connector.connect(name, tcp).await {
+    let recording = Arc::new(Recording {
+        inner: verifier.clone(),
+        chain: std::sync::Mutex::new(Vec::new()),
+    });
+    let mut config = (**config).clone();
+    config.dangerous().set_certificate_verifier(recording.clone());
+    let connector = TlsConnector::from(Arc::new(config));
+    let outcome = match connector.connect(name, tcp).await {
         Ok(tls) => Handshake::Done(Box::new(tls)),
         Err(e) => match rustls_error(&e) {
             Some(rustls::Error::InvalidCertificate(c)) => Handshake::Certificate(cert_verdict(c)),
             Some(r) if below_tls_1_2(r) => Handshake::Failed(TLS_BELOW_1_2.to_owned()),
             _ => Handshake::Failed(format!("TLS handshake failed: {e}")),
         },
-    })
+    };
+    let chain = recording.chain.lock().map(|c| c.clone()).unwrap_or_default();
+    Ok((outcome, chain))
 }
 
 /// Whether the handshake failed because the server speaks only TLS below 1.2:

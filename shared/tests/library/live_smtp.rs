@@ -275,3 +275,32 @@ async fn another_handshake_failure_is_not_called_a_version_problem() {
     assert!(e.starts_with("TLS handshake failed"), "{e}");
     assert_eq!(rules(&result), [("NET007", Severity::Warning)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_chain_is_kept_for_dane_whatever_the_web_pki_says() {
+    use stsguard::dane::{match_chain, parse_tlsa, record_for, ChainMatch};
+    let pki = Pki::new();
+    // A certificate the web PKI accepts, and a self-signed one it refuses:
+    // DANE-EE matches both by their key.
+    for (cert, verdict) in [
+        (pki.leaf(MX), CertVerdict::Valid),
+        (self_signed(MX), CertVerdict::Untrusted),
+    ] {
+        let leaf = cert.0.to_vec();
+        let addr = serve_smtp(Smtp::Tls(cert), LOCAL.parse().unwrap()).await;
+        let report = probe(&pki, addr, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(report.certificate, Some(verdict.clone()));
+        assert_eq!(report.chain, std::slice::from_ref(&leaf), "{verdict:?}");
+        let ee = parse_tlsa(&record_for(3, 1, 1, &leaf).unwrap()).unwrap();
+        assert_eq!(match_chain(&ee, &report.chain), ChainMatch::EndEntity);
+        let other = parse_tlsa(&record_for(3, 1, 1, &pki.leaf(MX).0).unwrap()).unwrap();
+        assert_eq!(match_chain(&other, &report.chain), ChainMatch::None);
+    }
+    // No STARTTLS: no chain.
+    let addr = serve_smtp(Smtp::Plain, LOCAL.parse().unwrap()).await;
+    assert!(probe(&pki, addr, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .chain
+        .is_empty());
+}
