@@ -3,8 +3,9 @@
 # (cargo-lambda, from PyPI) against the local S3 and SES (moto): an SES
 # Lambda-action event is delivered twice to ingest and the report must be
 # written once, and a second mail's report opens one alert published to SNS
-# once; then the digest binary digests that day, lists the open alert and
-# sends the mail once;
+# once; then the digest binary digests the day before and that day, opens
+# and publishes a domain-silent alert, lists the open alerts and sends each
+# day's mail once;
 # then the receive binary answers function URL events (the fixtures) and real
 # HTTP requests through cargo-lambda's function URL emulation.
 # Expects the AWS_* exports of `.ci/moto.sh start` in the environment.
@@ -110,31 +111,46 @@ PY
 AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_NAME=_ \
 AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt" AWS_LAMBDA_LOG_FORMAT=JSON \
 STSGUARD_BUCKET="$BUCKET" STSGUARD_DIGEST_FROM="$FROM" STSGUARD_DIGEST_TO="ops@example.com" \
-STSGUARD_DOMAINS="eden.one" STSGUARD_ALERT_TOPIC_ARN="$TOPIC" "$DIGEST_BIN" >/tmp/stsguard-lambda-digest.log 2>&1 &
+STSGUARD_DOMAINS="eden.one,quiet.example" STSGUARD_ALERT_TOPIC_ARN="$TOPIC" "$DIGEST_BIN" >/tmp/stsguard-lambda-digest.log 2>&1 &
 pids+=($!)
 digest() { cargo lambda invoke -A 127.0.0.1 -P "$PORT" --data-ascii "$1"; }
+d0=$(digest '{"day": "2024-11-07"}')
 d1=$(digest '{"time": "2024-11-09T06:00:00Z"}')
 d2=$(digest '{"day": "2024-11-08"}')
+echo "digest 11-07:  $d0"
 echo "digest first:  $d1"
 echo "digest second: $d2"
-"$VENV/bin/python" - "$BUCKET" "$FROM" "$d1" "$d2" <<'PY'
+"$VENV/bin/python" - "$BUCKET" "$FROM" "$TOPIC" "$d0" "$d1" "$d2" <<'PY'
 import json, os, sys, urllib.request, boto3
-bucket, sender, first, second = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+bucket, sender, topic = sys.argv[1], sys.argv[2], sys.argv[3]
+before, first, second = (json.loads(a) for a in sys.argv[4:7])
+assert before["day"] == "2024-11-07" and before["mail"] == "sent" and before["alert_messages"] == 0, before
 assert first["day"] == "2024-11-08" and first["reports"] == 1 and first["mail"] == "sent", first
 # The alert opened on arrival stays open (Microsoft, who reported the failure,
-# has not reported 2024-11-08, so nothing shows it gone) and the digest lists it.
-assert first["open_alerts"] == 1 and first["alert_messages"] == 0, first
-assert second["mail"] == "already-sent", second
+# has not reported 2024-11-08, so nothing shows it gone); quiet.example, an
+# expected domain, has had no report on 2024-11-07 (the day before has a
+# digest) nor on 2024-11-08: the digest function opens and publishes a
+# domain-silent alert. The digest lists both.
+assert first["open_alerts"] == 2 and first["alert_messages"] == 1, first
+assert second["mail"] == "already-sent" and second["alert_messages"] == 0, second
 s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="digests/")["Contents"]}
-assert keys == {f"digests/day=2024-11-08.{e}" for e in ("json", "html", "eml", "sent")}, keys
+assert keys == {f"digests/day={d}.{e}" for d in ("2024-11-07", "2024-11-08") for e in ("json", "html", "eml", "sent")}, keys
+digest = json.loads(s3.get_object(Bucket=bucket, Key="digests/day=2024-11-08.json")["Body"].read())
+assert sorted(a["rule"] for a in digest["open_alerts"]) == ["domain-silent", "stopping-failure"], digest["open_alerts"]
 state = json.load(urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL"] + "/moto-api/data.json"))
 sent = [m for m in state["ses"]["RawMessage"] if f"From: {sender}\r\n" in m["raw_data"]]
-assert len(sent) == 1 and "ops@example.com" in sent[0]["destinations"], sent
-assert "Subject: TLS report digest 2024-11-08: 1 domain," in sent[0]["raw_data"], sent[0]["raw_data"][:400]
-print("lambda e2e: digest", sorted(keys))
+assert len(sent) == 2 and all("ops@example.com" in m["destinations"] for m in sent), sent
+assert any("Subject: TLS report digest 2024-11-08: 2 domains," in m["raw_data"] for m in sent), [m["raw_data"][:300] for m in sent]
+published = [n[2] for t in state["sns"]["Topic"] if t["arn"] == topic for n in t["sent_notifications"]]
+assert published == [
+    "[stsguard] ALERT eden.one: sts-policy-fetch-error failures",
+    "[stsguard] ALERT quiet.example: no reports",
+], published
+print("lambda e2e: digest", sorted(keys), "alerts", published)
 PY
 grep -q '"DigestSent":1' /tmp/stsguard-lambda-digest.log || { echo "no digest EMF line"; cat /tmp/stsguard-lambda-digest.log; exit 1; }
+grep -q '"AlertMessages":1' /tmp/stsguard-lambda-digest.log || { echo "no digest alert EMF line"; cat /tmp/stsguard-lambda-digest.log; exit 1; }
 
 # The receive function, on a bucket that does not exist yet (storage down),
 # with a 4 KiB body cap so that an oversize body is cheap to send.
