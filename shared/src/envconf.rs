@@ -52,6 +52,32 @@ pub fn switch(name: &'static str, v: Option<&str>, default: bool) -> Result<bool
     })
 }
 
+/// `STSGUARD_BUCKET`: a bucket name (blanks around dropped), required, not a
+/// URL or a path.
+pub fn bucket(v: Option<String>) -> Result<String, ConfigError> {
+    let bucket = v
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty())
+        .ok_or(ConfigError::Missing("STSGUARD_BUCKET"))?;
+    if bucket.contains('/') || bucket.starts_with("s3:") {
+        return Err(ConfigError::Invalid {
+            name: "STSGUARD_BUCKET",
+            value: bucket,
+            why: "expected a bucket name, not a URL or path".into(),
+        });
+    }
+    Ok(bucket)
+}
+
+/// `STSGUARD_S3_PATH_STYLE` as a switch; unset, on when `AWS_ENDPOINT_URL` is
+/// set (S3-compatible endpoints usually want path-style addressing).
+pub fn path_style(get: impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    match get("STSGUARD_S3_PATH_STYLE") {
+        Some(v) => switch("STSGUARD_S3_PATH_STYLE", Some(&v), false),
+        None => Ok(get("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty())),
+    }
+}
+
 /// A positive byte count for variable `name` (blanks around ignored); unset
 /// gives `default`.
 pub fn bytes(name: &'static str, v: Option<String>, default: usize) -> Result<usize, ConfigError> {

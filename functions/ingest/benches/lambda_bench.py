@@ -115,7 +115,8 @@ class RuntimeApi:
                 self.done.wait(left)
 
 
-def spawn(api, bucket):
+def spawn(api, bucket, binary=BIN):
+    """Starts `binary` against `api` and `bucket`; returns it and its start time."""
     env = dict(os.environ)
     env.update({
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.port}",
@@ -125,7 +126,7 @@ def spawn(api, bucket):
         "STSGUARD_BUCKET": bucket,
     })
     t0 = time.monotonic()
-    p = subprocess.Popen([BIN], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return p, t0
 
 

@@ -67,17 +67,7 @@ impl Config {
     /// | `STSGUARD_ALERT_TOPIC_ARN` | SNS topic of alert messages | none: alerts stored, not published |
     /// | `STSGUARD_ALERT_*`, `STSGUARD_FAILURE_JUMP` | alert thresholds ([`AlertConfig::from_lookup`]) | see there |
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let bucket = get("STSGUARD_BUCKET")
-            .map(|b| b.trim().to_owned())
-            .filter(|b| !b.is_empty())
-            .ok_or(ConfigError::Missing("STSGUARD_BUCKET"))?;
-        if bucket.contains('/') || bucket.starts_with("s3:") {
-            return Err(ConfigError::Invalid {
-                name: "STSGUARD_BUCKET",
-                value: bucket,
-                why: "expected a bucket name, not a URL or path".into(),
-            });
-        }
+        let bucket = stsguard::envconf::bucket(get("STSGUARD_BUCKET"))?;
         let incoming_prefix = prefix(&get("STSGUARD_INCOMING_PREFIX").unwrap_or_else(|| "incoming/".into()));
         let store_prefix = prefix(&get("STSGUARD_STORE_PREFIX").unwrap_or_default());
         let allowed_domains = domains("STSGUARD_DOMAINS", get("STSGUARD_DOMAINS"))?;
@@ -100,10 +90,7 @@ impl Config {
             get("STSGUARD_MAX_REPORT_BYTES"),
             ingest.limits.max_report_bytes,
         )?;
-        let path_style = match get("STSGUARD_S3_PATH_STYLE") {
-            Some(v) => switch("STSGUARD_S3_PATH_STYLE", Some(&v), false)?,
-            None => get("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()),
-        };
+        let path_style = stsguard::envconf::path_style(&get)?;
         let alerts = AlertConfig::from_lookup(&get)?;
         let alert_topic_arn =
             stsguard::envconf::topic_arn("STSGUARD_ALERT_TOPIC_ARN", get("STSGUARD_ALERT_TOPIC_ARN"))?;

@@ -49,18 +49,7 @@ SEED = os.path.join(REPO, "shared", "tests", "fixtures", "corpus", "seed-google-
 
 
 def spawn(api, bucket):
-    env = dict(os.environ)
-    env.update({
-        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.port}",
-        "AWS_LAMBDA_FUNCTION_NAME": "bench",
-        "AWS_LAMBDA_FUNCTION_VERSION": "1",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-        "STSGUARD_BUCKET": bucket,
-    })
-    import subprocess
-    t0 = time.monotonic()
-    p = subprocess.Popen([BIN], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return p, t0
+    return ingest_bench.spawn(api, bucket, BIN)
 
 
 def padded_seed(target_gzip_bytes=2048):

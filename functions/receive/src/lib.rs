@@ -20,7 +20,7 @@ use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlResponse;
 use aws_lambda_events::http::{header, HeaderMap, HeaderValue};
 use base64::Engine as _;
 use serde_json::Value;
-use stsguard::envconf::{bytes, domains, prefix, switch};
+use stsguard::envconf::{bytes, domains, prefix};
 use stsguard::ingest::IngestConfig;
 use stsguard::receive::{self, ReceiveConfig};
 use stsguard::store::s3::S3Store;
@@ -55,17 +55,7 @@ impl Config {
     /// | `STSGUARD_MAX_REPORT_BYTES` | decompressed report cap | 20 MiB |
     /// | `STSGUARD_S3_PATH_STYLE` | path-style addressing | `true` when `AWS_ENDPOINT_URL` is set |
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let bucket = get("STSGUARD_BUCKET")
-            .map(|b| b.trim().to_owned())
-            .filter(|b| !b.is_empty())
-            .ok_or(ConfigError::Missing("STSGUARD_BUCKET"))?;
-        if bucket.contains('/') || bucket.starts_with("s3:") {
-            return Err(ConfigError::Invalid {
-                name: "STSGUARD_BUCKET",
-                value: bucket,
-                why: "expected a bucket name, not a URL or path".into(),
-            });
-        }
+        let bucket = stsguard::envconf::bucket(get("STSGUARD_BUCKET"))?;
         let store_prefix = prefix(&get("STSGUARD_STORE_PREFIX").unwrap_or_default());
         let token = match get("STSGUARD_RECEIVE_TOKEN").map(|t| t.trim().to_owned()) {
             None => None,
@@ -96,10 +86,7 @@ impl Config {
             get("STSGUARD_MAX_BODY_BYTES"),
             receive::MAX_BODY_BYTES,
         )?;
-        let path_style = match get("STSGUARD_S3_PATH_STYLE") {
-            Some(v) => switch("STSGUARD_S3_PATH_STYLE", Some(&v), false)?,
-            None => get("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()),
-        };
+        let path_style = stsguard::envconf::path_style(&get)?;
         Ok(Config {
             bucket,
             store_prefix,
